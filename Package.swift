@@ -1,0 +1,103 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of settings for every Swift target: Swift 6 mode and the upcoming features we hold ourselves to.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "openwork",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "openwork", targets: ["openwork"]),
+        .library(name: "OpenWorkJSON", targets: ["OpenWorkJSON"]),
+        .library(name: "OpenWorkRPC", targets: ["OpenWorkRPC"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJansson",
+            path: "Sources/CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"]), .brew(["jansson"])]
+        ),
+        .target(name: "CSystemShims", path: "Sources/CSystemShims"),
+        .target(
+            name: "OpenWorkJSON",
+            dependencies: ["CJansson"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenWorkRPC",
+            dependencies: ["OpenWorkJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenWorkCore",
+            dependencies: ["OpenWorkJSON", "OpenWorkRPC"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "openwork",
+            dependencies: [
+                "OpenWorkCore",
+                "OpenWorkJSON",
+                "OpenWorkRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenWorkTesting",
+            dependencies: ["CSystemShims", "OpenWorkCore", "OpenWorkJSON", "OpenWorkRPC"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fake-opencode",
+            dependencies: [
+                "OpenWorkJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "fakes/fake-opencode",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FakeOpenCodeTests",
+            dependencies: [
+                "OpenWorkTesting",
+                "OpenWorkJSON",
+                "fake-opencode",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkJSONTests",
+            dependencies: ["OpenWorkJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkRPCTests",
+            dependencies: ["OpenWorkRPC", "OpenWorkJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkCoreTests",
+            dependencies: ["OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkEndToEndTests",
+            dependencies: ["OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,35 @@
+#define _GNU_SOURCE
+#include "CSystemShims.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+int openwork_pipe_cloexec(int fds[2]) {
+#if defined(__linux__)
+    return pipe2(fds, O_CLOEXEC);
+#else
+    if (pipe(fds) != 0) return -1;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+#endif
+}
+
+int openwork_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int openwork_set_child_subreaper(void) {
+#if defined(__linux__)
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+#else
+    return 0;
+#endif
+}
+
+int openwork_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int openwork_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : -1; }

@@ -1,0 +1,19 @@
+// POSIX and GNU calls Swift cannot import from Glibc directly (GNU extensions, variadic or macro-only).
+#ifndef OPENWORK_CSYSTEMSHIMS_H
+#define OPENWORK_CSYSTEMSHIMS_H
+
+#include <spawn.h>
+#include <sys/types.h>
+
+/// pipe2(fds, O_CLOEXEC).
+int openwork_pipe_cloexec(int fds[2]);
+/// posix_spawn_file_actions_addchdir_np where available (glibc 2.29+, macOS 10.15+).
+int openwork_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+/// Marks the calling process a child subreaper on Linux (orphaned grandchildren are reparented to it).
+int openwork_set_child_subreaper(void);
+/// The exit code of a wait status, or -1 when the child did not exit normally.
+int openwork_wait_exit_code(int status);
+/// The terminating signal of a wait status, or -1 when the child was not killed by a signal.
+int openwork_wait_signal(int status);
+
+#endif

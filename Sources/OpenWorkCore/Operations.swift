@@ -1,0 +1,64 @@
+import OpenWorkJSON
+public import OpenWorkRPC
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The method table: binds every RPC name to what it does. The only place that knows which methods exist.
+public enum Operations {
+    /// What the operations need from the world.
+    public struct Configuration: Sendable {
+        /// Registers the `test.*` methods (slow, failing, echoing), which exist only for tests.
+        public var testMethods = false
+        /// When the serving process started, for `health.uptimeMs`.
+        public var startedAt = ContinuousClock.now
+
+        public init(testMethods: Bool = false) {
+            self.testMethods = testMethods
+        }
+
+        /// Reads `OPENWORK_ENABLE_TEST_METHODS` (`1`, `true` or `yes` enable the test methods).
+        public static func fromEnvironment(_ environment: [String: String]) -> Configuration {
+            let flag = environment["OPENWORK_ENABLE_TEST_METHODS"]?.lowercased() ?? ""
+            return Configuration(testMethods: ["1", "true", "yes"].contains(flag))
+        }
+    }
+
+    public static func table(_ configuration: Configuration) -> MethodTable {
+        var table = MethodTable(title: "openwork", version: OpenWorkVersion.current)
+        table.register(health(startedAt: configuration.startedAt))
+        if configuration.testMethods {
+            for method in TestMethods.all { table.register(method) }
+        }
+        return table
+    }
+
+    static func health(startedAt: ContinuousClock.Instant) -> RPCMethod {
+        RPCMethod(
+            "health",
+            summary: "Reports that the engine answers: version, pid and uptime.",
+            result: RPCResultDescription(
+                "health",
+                schema: [
+                    "type": "object",
+                    "properties": [
+                        "ok": ["type": "boolean"], "version": ["type": "string"], "pid": ["type": "integer"],
+                        "uptimeMs": ["type": "integer"],
+                    ],
+                ]
+            )
+        ) { _ in
+            let uptime = ContinuousClock.now - startedAt
+            let milliseconds = uptime.components.seconds * 1_000 + uptime.components.attoseconds / 1_000_000_000_000_000
+            return [
+                "ok": true,
+                "version": .string(OpenWorkVersion.current),
+                "pid": .integer(Int64(getpid())),
+                "uptimeMs": .integer(milliseconds),
+            ]
+        }
+    }
+}

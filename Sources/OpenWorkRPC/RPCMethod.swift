@@ -1,0 +1,133 @@
+public import OpenWorkJSON
+
+/// One named parameter of a method, as documented in the OpenRPC document.
+public struct RPCParameter: Sendable, Hashable {
+    public var name: String
+    public var summary: String
+    /// A JSON Schema for the value.
+    public var schema: JSONValue
+    public var required: Bool
+
+    public init(_ name: String, _ summary: String, schema: JSONValue, required: Bool = true) {
+        self.name = name
+        self.summary = summary
+        self.schema = schema
+        self.required = required
+    }
+
+    public static func string(_ name: String, _ summary: String, required: Bool = true) -> RPCParameter {
+        RPCParameter(name, summary, schema: ["type": "string"], required: required)
+    }
+
+    public static func integer(_ name: String, _ summary: String, required: Bool = true) -> RPCParameter {
+        RPCParameter(name, summary, schema: ["type": "integer"], required: required)
+    }
+}
+
+/// What a method returns, as documented in the OpenRPC document.
+public struct RPCResultDescription: Sendable, Hashable {
+    public var name: String
+    public var schema: JSONValue
+
+    public init(_ name: String, schema: JSONValue) {
+        self.name = name
+        self.schema = schema
+    }
+}
+
+/// A request as a handler sees it: the method, the id (nil for a notification) and the params, always an
+/// object (positional params are mapped to the declared names; absent params are `{}`).
+public struct RPCCall: Sendable {
+    public var id: RequestID?
+    public var method: String
+    public var params: JSONValue
+
+    public init(id: RequestID?, method: String, params: JSONValue = [:]) {
+        self.id = id
+        self.method = method
+        self.params = params
+    }
+
+    /// Decodes the params as `P`, turning failures into `-32602` errors that say where and why.
+    public func decode<P: Decodable>(_ type: P.Type = P.self) throws(RPCError) -> P {
+        do {
+            return try params.decode(type)
+        } catch {
+            throw .invalidParams("invalid params for \(method): \(JSONValue.decodingFailureDescription(error))")
+        }
+    }
+}
+
+/// A method of the table: its documentation and its handler.
+public struct RPCMethod: Sendable {
+    public typealias Handler = @Sendable (RPCCall) async throws -> JSONValue
+
+    public var name: String
+    public var summary: String
+    public var description: String
+    public var params: [RPCParameter]
+    public var result: RPCResultDescription
+    public var handler: Handler
+
+    public init(
+        _ name: String,
+        summary: String,
+        description: String = "",
+        params: [RPCParameter] = [],
+        result: RPCResultDescription,
+        handler: @escaping Handler
+    ) {
+        self.name = name
+        self.summary = summary
+        self.description = description
+        self.params = params
+        self.result = result
+        self.handler = handler
+    }
+
+    /// A method whose params decode as `Params` and whose result encodes from `Result`.
+    public init<Params: Decodable & SendableMetatype, Result: Encodable & SendableMetatype>(
+        _ name: String,
+        summary: String,
+        description: String = "",
+        params: [RPCParameter] = [],
+        result: RPCResultDescription,
+        decoding: Params.Type,
+        handler: @escaping @Sendable (Params) async throws -> Result
+    ) {
+        self.init(name, summary: summary, description: description, params: params, result: result) { call in
+            let decoded = try call.decode(Params.self)
+            return try JSONValue(encoding: try await handler(decoded))
+        }
+    }
+
+    /// Normalizes the request's params to an object: positional params are mapped to the declared names, and
+    /// a member that is not declared is refused (a misspelt name should not be silently ignored).
+    func normalizedParams(_ params: JSONValue?) throws(RPCError) -> JSONValue {
+        switch params {
+        case nil:
+            return [:]
+        case .array(let values)?:
+            guard values.count <= self.params.count else {
+                throw .invalidParams("\(name) takes at most \(self.params.count) positional params, got \(values.count)")
+            }
+            var members: [String: JSONValue] = [:]
+            for (parameter, value) in zip(self.params, values) { members[parameter.name] = value }
+            return .object(members)
+        case .object(let members)?:
+            let declared = Set(self.params.map(\.name))
+            if let unknown = members.keys.sorted().first(where: { !declared.contains($0) }) {
+                let expected = self.params.isEmpty ? "none" : self.params.map(\.name).joined(separator: ", ")
+                throw .invalidParams("\(name) has no param \"\(unknown)\" (params: \(expected))")
+            }
+            return .object(members)
+        default:
+            throw .invalidRequest("params must be an object or an array")
+        }
+    }
+}
+
+/// Params for methods that take none.
+public struct NoParams: Decodable, Sendable {
+    public init() {}
+}

@@ -1,0 +1,245 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Serves a ``Dispatcher`` over line-delimited JSON-RPC on two file descriptors (stdin and stdout by default).
+///
+/// One JSON text per line; requests run concurrently and their answers go through a single writer, so lines
+/// never interleave. At end of input, requests still running get ``Configuration/drainTimeout`` to finish and
+/// are then cancelled (answered `-32800`). When the output is closed (EPIPE) the session ends quietly.
+public enum StdioServer {
+    public struct Configuration: Sendable {
+        /// Longest accepted line; a longer one is answered with `-32600` (`kind: line_too_long`).
+        public var maximumLineBytes = 16 << 20
+        /// How long requests still running at end of input may take before they are cancelled.
+        public var drainTimeout: Duration = .seconds(5)
+        /// Requests handled at once; reading pauses while this many are running.
+        public var maximumConcurrentRequests = 512
+        public var inputDescriptor: Int32 = 0
+        public var outputDescriptor: Int32 = 1
+
+        public init() {}
+    }
+
+    /// Why a session ended.
+    public enum Ending: Sendable, Hashable {
+        case endOfInput
+        case outputClosed
+    }
+
+    /// Runs the session until end of input or a closed output.
+    public static func serve(_ dispatcher: Dispatcher, configuration: Configuration = .init()) async -> Ending {
+        _ = signal(SIGPIPE, SIG_IGN)
+        let (events, continuation) = AsyncStream<LineFramer.Event>.makeStream()
+        let writer = OutputWriter(descriptor: configuration.outputDescriptor) { continuation.finish() }
+        let reader = InputReader(
+            descriptor: configuration.inputDescriptor,
+            maximumLineBytes: configuration.maximumLineBytes,
+            continuation: continuation
+        )
+        reader.start()
+        await withTaskGroup(of: Bool.self) { group in
+            var running = 0
+            for await event in events {
+                reader.accepted()
+                switch event {
+                case .oversized(let limit):
+                    let error = RPCError.invalidRequest("line longer than \(limit) bytes", kind: "line_too_long")
+                    writer.send(Dispatcher.serialize(.error(error)))
+                case .line(let line):
+                    if running >= configuration.maximumConcurrentRequests {
+                        _ = await group.next()
+                        running -= 1
+                    }
+                    running += 1
+                    group.addTask {
+                        if let answer = await dispatcher.handle(text: line) { writer.send(answer) }
+                        return false
+                    }
+                }
+            }
+            reader.stop()
+            if writer.isClosed || running == 0 {
+                group.cancelAll()
+                return
+            }
+            group.addTask {
+                try? await Task.sleep(for: configuration.drainTimeout)
+                return true
+            }
+            while running > 0, let isTimer = await group.next() {
+                if isTimer {
+                    group.cancelAll()
+                } else {
+                    running -= 1
+                }
+            }
+            group.cancelAll()
+        }
+        writer.finish(within: .seconds(5))
+        return writer.isClosed ? .outputClosed : .endOfInput
+    }
+}
+
+/// Reads the input on its own thread and hands framed lines to the session, at most a few ahead of it.
+private final class InputReader: @unchecked Sendable {
+    private let descriptor: Int32
+    private let continuation: AsyncStream<LineFramer.Event>.Continuation
+    private let credits = Credits(64)
+    private var framer: LineFramer
+    private let stopped = Atomic<Bool>(false)
+
+    init(descriptor: Int32, maximumLineBytes: Int, continuation: AsyncStream<LineFramer.Event>.Continuation) {
+        self.descriptor = descriptor
+        self.framer = LineFramer(maximumLineBytes: maximumLineBytes)
+        self.continuation = continuation
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "openwork.stdio.reader"
+        thread.start()
+    }
+
+    /// The session took one event; the reader may deliver another.
+    func accepted() { credits.give() }
+
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        credits.give()
+    }
+
+    private func run() {
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while !stopped.load(ordering: .acquiring) {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                deliver(framer.finish())
+                continuation.finish()
+                return
+            }
+            let events = chunk.withUnsafeBytes { framer.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            deliver(events)
+        }
+    }
+
+    private func deliver(_ events: [LineFramer.Event]) {
+        for event in events {
+            credits.take()
+            if stopped.load(ordering: .acquiring) { return }
+            continuation.yield(event)
+        }
+    }
+}
+
+/// Writes answers from one thread, coalescing whatever queued up while the previous write ran.
+private final class OutputWriter: @unchecked Sendable {
+    private let descriptor: Int32
+    private let condition = NSCondition()
+    private var queued: [UInt8] = []
+    private var closed = false
+    private var finishing = false
+    private var done = false
+    private let onClosed: @Sendable () -> Void
+
+    init(descriptor: Int32, onClosed: @escaping @Sendable () -> Void) {
+        self.descriptor = descriptor
+        self.onClosed = onClosed
+        let thread = Thread { [self] in run() }
+        thread.name = "openwork.stdio.writer"
+        thread.start()
+    }
+
+    var isClosed: Bool { condition.withLock { closed } }
+
+    /// Queues one line (the newline is added here).
+    func send(_ line: [UInt8]) {
+        condition.withLock {
+            guard !closed else { return }
+            queued.append(contentsOf: line)
+            queued.append(10)
+            condition.signal()
+        }
+    }
+
+    /// Writes what is queued and stops the thread, waiting at most `deadline`.
+    func finish(within deadline: Duration) {
+        let end = Date().addingTimeInterval(Double(deadline.components.seconds))
+        condition.lock()
+        finishing = true
+        condition.broadcast()
+        while !done && !closed {
+            guard condition.wait(until: end) else { break }
+        }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queued.isEmpty && !finishing { condition.wait() }
+            if queued.isEmpty {
+                done = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let batch = queued
+            queued.removeAll(keepingCapacity: true)
+            condition.unlock()
+            if !writeAll(batch) {
+                condition.withLock {
+                    closed = true
+                    queued = []
+                    condition.broadcast()
+                }
+                onClosed()
+                return
+            }
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                guard let base = buffer.baseAddress else { return true }
+                let written = write(descriptor, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+}
+
+/// A counting gate: ``take()`` blocks while no credit is left, ``give()`` returns one.
+private final class Credits: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var available: Int
+
+    init(_ count: Int) { available = count }
+
+    func take() {
+        condition.withLock {
+            while available <= 0 { condition.wait() }
+            available -= 1
+        }
+    }
+
+    func give() {
+        condition.withLock {
+            available += 1
+            condition.signal()
+        }
+    }
+}

@@ -1,0 +1,318 @@
+import CSystemShims
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A child process for tests: its own process group, piped stdin/stdout/stderr, reads with deadlines, and a
+/// stop that sends SIGTERM (+SIGCONT) to the group, waits out a grace period and then sends SIGKILL.
+///
+/// Output is drained continuously by two threads, so a chatty child never blocks on a full pipe. The child
+/// is stopped when this object is released, so a failing test cannot leave it behind.
+public final class TestProcess: @unchecked Sendable {
+    /// How a process ended: an exit code or a signal.
+    public struct Exit: Sendable, Hashable, CustomStringConvertible {
+        public var code: Int32?
+        public var signal: Int32?
+        public var description: String { code.map { "exit \($0)" } ?? "signal \(signal ?? -1)" }
+    }
+
+    public struct Timeout: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let pid: Int32
+    public let executable: String
+    private var stdinFD: Int32
+    private let stdout: StreamBuffer
+    private let stderr: StreamBuffer
+    private let lock = NSLock()
+    private var exit: Exit?
+
+    /// Starts `executable` with `arguments`, in a new process group.
+    ///
+    /// - Parameter environment: the child's whole environment (defaults to this process's).
+    public init(
+        _ executable: String,
+        _ arguments: [String] = [],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String? = nil
+    ) throws {
+        Self.ignoreSIGPIPE
+        var input: [Int32] = [-1, -1]
+        var output: [Int32] = [-1, -1]
+        var errors: [Int32] = [-1, -1]
+        guard openwork_pipe_cloexec(&input) == 0, openwork_pipe_cloexec(&output) == 0,
+            openwork_pipe_cloexec(&errors) == 0
+        else { throw POSIXError(.EMFILE) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        )
+
+        let argv = [executable] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var child: pid_t = 0
+        let status = Self.withCStrings(argv) { argvPointer in
+            Self.withCStrings(envp) { envPointer in
+                posix_spawn(&child, executable, &actions, &attributes, argvPointer, envPointer)
+            }
+        }
+        close(input[0])
+        close(output[1])
+        close(errors[1])
+        guard status == 0 else {
+            close(input[1])
+            close(output[0])
+            close(errors[0])
+            throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT)
+        }
+        self.pid = child
+        self.executable = executable
+        self.stdinFD = input[1]
+        self.stdout = StreamBuffer(fd: output[0], name: "stdout")
+        self.stderr = StreamBuffer(fd: errors[0], name: "stderr")
+    }
+
+    deinit {
+        stop(grace: .milliseconds(500))
+        if stdinFD >= 0 { close(stdinFD) }
+    }
+
+    // MARK: Input
+
+    /// Writes all bytes to the child's stdin, blocking until the pipe takes them.
+    public func write(_ bytes: some Collection<UInt8>) throws {
+        let fd = lock.withLock { stdinFD }
+        guard fd >= 0 else { throw POSIXError(.EBADF) }
+        try Array(bytes).withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Writes `text` followed by a newline.
+    public func writeLine(_ text: String) throws { try write(Array(text.utf8) + [10]) }
+
+    /// Closes the child's stdin (it reads EOF).
+    public func closeInput() {
+        lock.withLock {
+            if stdinFD >= 0 { close(stdinFD) }
+            stdinFD = -1
+        }
+    }
+
+    // MARK: Output
+
+    /// The next stdout line without its newline, or `nil` at end of file.
+    ///
+    /// - Throws: ``Timeout`` when no whole line arrives within `deadline`.
+    public func readLine(within deadline: Duration = .seconds(10)) throws -> String? {
+        try stdout.readLine(within: deadline)
+    }
+
+    /// The next stderr line, or `nil` at end of file.
+    public func readErrorLine(within deadline: Duration = .seconds(10)) throws -> String? {
+        try stderr.readLine(within: deadline)
+    }
+
+    /// Everything read from stdout that no `readLine` has consumed, waiting for end of file up to `deadline`.
+    public func readRemainingOutput(within deadline: Duration = .seconds(10)) throws -> String {
+        try stdout.readToEnd(within: deadline)
+    }
+
+    /// Everything the child wrote to stderr so far.
+    public var errorOutput: String { stderr.everything }
+
+    // MARK: Lifetime
+
+    /// Sends `signal` to the child's whole process group.
+    public func signalGroup(_ signal: Int32) {
+        if !hasExited { kill(-pid, signal) }
+    }
+
+    /// Sends `signal` to the child process only.
+    public func signal(_ signal: Int32) {
+        if !hasExited { kill(pid, signal) }
+    }
+
+    /// Whether the child has been reaped.
+    public var hasExited: Bool { poll() != nil }
+
+    /// Waits for the child to exit.
+    ///
+    /// - Throws: ``Timeout`` when it is still running at the deadline.
+    @discardableResult
+    public func waitForExit(within deadline: Duration = .seconds(10)) throws -> Exit {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            if let exit = poll() { return exit }
+            usleep(2_000)
+        }
+        if let exit = poll() { return exit }
+        throw Timeout(description: "\(executable) (pid \(pid)) still running after \(deadline)")
+    }
+
+    /// SIGTERM and SIGCONT to the group, up to `grace` to exit, then SIGKILL to the group.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(2)) -> Exit {
+        if let exit = poll() {
+            kill(-pid, SIGKILL)  // grandchildren left in the group
+            return exit
+        }
+        kill(-pid, SIGTERM)
+        kill(-pid, SIGCONT)
+        if let exit = try? waitForExit(within: grace) {
+            kill(-pid, SIGKILL)
+            return exit
+        }
+        kill(-pid, SIGKILL)
+        return (try? waitForExit(within: .seconds(10))) ?? Exit(code: nil, signal: SIGKILL)
+    }
+
+    /// The child's resident set size in bytes (Linux), or `nil` when it cannot be read.
+    public func residentMemoryBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+            return kilobytes.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    private func poll() -> Exit? {
+        lock.withLock {
+            if let exit { return exit }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            guard result == pid else { return nil }
+            let code = openwork_wait_exit_code(status)
+            let signal = openwork_wait_signal(status)
+            exit = Exit(code: code >= 0 ? code : nil, signal: signal >= 0 ? signal : nil)
+            return exit
+        }
+    }
+
+    private static let ignoreSIGPIPE: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
+
+    private static func withCStrings<R>(
+        _ strings: [String],
+        _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
+    ) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+/// Bytes read from one pipe by a background thread, handed out a line at a time.
+private final class StreamBuffer: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var bytes: [UInt8] = []
+    private var consumed = 0
+    private var closed = false
+    private var all: [UInt8] = []
+    private let name: String
+
+    init(fd: Int32, name: String) {
+        self.name = name
+        let thread = Thread { [self] in self.drain(fd) }
+        thread.name = "TestProcess.\(name)"
+        thread.start()
+    }
+
+    private func drain(_ fd: Int32) {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            condition.lock()
+            if count <= 0 {
+                closed = true
+            } else {
+                bytes.append(contentsOf: chunk[0..<count])
+                if all.count < 1 << 20 { all.append(contentsOf: chunk[0..<count]) }
+            }
+            condition.broadcast()
+            condition.unlock()
+            if count <= 0 { break }
+        }
+        close(fd)
+    }
+
+    var everything: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return String(decoding: all, as: UTF8.self)
+    }
+
+    func readLine(within deadline: Duration) throws -> String? {
+        let end = Date().addingTimeInterval(Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let newline = bytes[consumed...].firstIndex(of: 10) {
+                let line = bytes[consumed..<newline]
+                consumed = newline + 1
+                if consumed > 1 << 20 {
+                    bytes.removeFirst(consumed)
+                    consumed = 0
+                }
+                return String(decoding: line, as: UTF8.self)
+            }
+            if closed {
+                guard consumed < bytes.count else { return nil }
+                let rest = bytes[consumed...]
+                consumed = bytes.count
+                return String(decoding: rest, as: UTF8.self)
+            }
+            guard condition.wait(until: end) else {
+                throw TestProcess.Timeout(description: "no line on \(name) within \(deadline)")
+            }
+        }
+    }
+
+    func readToEnd(within deadline: Duration) throws -> String {
+        let end = Date().addingTimeInterval(Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed {
+            guard condition.wait(until: end) else {
+                throw TestProcess.Timeout(description: "\(name) still open after \(deadline)")
+            }
+        }
+        let rest = bytes[consumed...]
+        consumed = bytes.count
+        return String(decoding: rest, as: UTF8.self)
+    }
+}

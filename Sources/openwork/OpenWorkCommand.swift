@@ -1,0 +1,33 @@
+import ArgumentParser
+import OpenWorkCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+@main
+struct OpenWorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openwork",
+        abstract: "Runs and tests the local control plane of opencode: one opencode, many workspaces.",
+        version: OpenWorkVersion.current,
+        subcommands: [RPCCommand.self]
+    )
+
+    static func main() async {
+        // A closed stdout must be an error we handle, never a signal that kills us.
+        _ = signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import OpenWorkCore
+import OpenWorkJSON
+import OpenWorkRPC
+
+/// `openwork rpc`: the method table as line-delimited JSON-RPC 2.0 on stdin and stdout.
+struct RPCCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rpc",
+        abstract: "Serve every operation as line-delimited JSON-RPC 2.0 on stdin/stdout.",
+        discussion: """
+            One JSON text per line in each direction. EOF on stdin lets running requests finish (up to \
+            --drain-timeout-ms), then exits 0. `$/cancelRequest {"id":…}` cancels a running request.
+            """
+    )
+
+    @Flag(help: "Print the OpenRPC document describing every method, and exit.")
+    var describe = false
+
+    @Option(help: "Longest accepted request line in bytes.")
+    var maxLineBytes: Int = 16 << 20
+
+    @Option(help: "How long running requests may take after EOF on stdin, in milliseconds.")
+    var drainTimeoutMs: Int = 5_000
+
+    func validate() throws {
+        guard maxLineBytes > 0 else { throw ValidationError("--max-line-bytes must be positive") }
+        guard drainTimeoutMs >= 0 else { throw ValidationError("--drain-timeout-ms must not be negative") }
+    }
+
+    func run() async throws {
+        let operations = Operations.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let table = Operations.table(operations)
+        if describe {
+            print(try table.openRPCDocument.serialized(.pretty))
+            return
+        }
+        var configuration = StdioServer.Configuration()
+        configuration.maximumLineBytes = maxLineBytes
+        configuration.drainTimeout = .milliseconds(drainTimeoutMs)
+        _ = await StdioServer.serve(Dispatcher(table: table), configuration: configuration)
+    }
+}
