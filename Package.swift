@@ -55,6 +55,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "openwork-bench",
+            dependencies: ["CJansson", "OpenWorkJSON", "OpenWorkRPC", "OpenWorkCore", "OpenWorkTesting"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OpenWorkTesting",
             dependencies: ["CSystemShims", "OpenWorkCore", "OpenWorkJSON", "OpenWorkRPC"],

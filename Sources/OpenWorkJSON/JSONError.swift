@@ -5,7 +5,8 @@
 /// - invalid UTF-8 is rejected (``Kind/invalidUTF8``);
 /// - integers outside `Int64` and reals outside `Double` are rejected, never rounded (``Kind/numberOutOfRange``);
 /// - NaN and infinity cannot be encoded (``Kind/notEncodable``);
-/// - `\u0000` inside strings is accepted and round-trips;
+/// - `\u0000` inside string values is accepted and round-trips; inside object keys it is rejected both when
+///   parsing and when serializing (``Kind/nulInKey``: jansson cannot read such keys back);
 /// - nesting deeper than ``JSONValue/maximumDepth`` is rejected (``Kind/tooDeep``).
 public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable classification of the failure.
@@ -17,6 +18,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
         case tooDeep = "too_deep"
         case notEncodable = "not_encodable"
         case emptyInput = "empty_input"
+        case nulInKey = "nul_in_key"
     }
 
     public var kind: Kind

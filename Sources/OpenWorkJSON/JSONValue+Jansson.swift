@@ -78,7 +78,9 @@ private struct OutputBuffer {
     var bytes: [UInt8] = []
 }
 
-private func appendToOutputBuffer(_ buffer: UnsafePointer<CChar>?, _ size: Int, _ data: UnsafeMutableRawPointer?) -> Int32 {
+private func appendToOutputBuffer(_ buffer: UnsafePointer<CChar>?, _ size: Int, _ data: UnsafeMutableRawPointer?)
+    -> Int32
+{
     guard let buffer, let data else { return -1 }
     let output = data.assumingMemoryBound(to: OutputBuffer.self)
     buffer.withMemoryRebound(to: UInt8.self, capacity: size) { bytes in
@@ -99,6 +101,7 @@ extension JSONError {
             case json_error_duplicate_key: .duplicateKey
             case json_error_numeric_overflow: .numberOutOfRange
             case json_error_stack_overflow: .tooDeep
+            case json_error_null_byte_in_key: .nulInKey
             case json_error_premature_end_of_input where error.position == 0: .emptyInput
             default: .syntax
             }
@@ -196,6 +199,10 @@ extension JSONValue {
             guard depth < Self.maximumDepth else { throw .nestedTooDeep }
             guard let object = json_object() else { throw .outOfMemory }
             for (key, member) in members {
+                guard !key.utf8.contains(0) else {
+                    cjansson_decref(object)
+                    throw JSONError(.nulInKey, "object keys cannot contain NUL (\\u0000)")
+                }
                 let child: UnsafeMutablePointer<json_t>
                 do {
                     child = try member.makeJansson(depth: depth + 1, realDigits: &realDigits)

@@ -23,7 +23,8 @@ public final class Dispatcher: Sendable {
         do {
             message = try JSONValue(parsing: bytes)
         } catch {
-            return Self.serialize(.error(.parseError("parse error: \(error)", details: ["reason": .string(error.kind.rawValue)])))
+            return Self.serialize(
+                .error(.parseError("parse error: \(error)", details: ["reason": .string(error.kind.rawValue)])))
         }
         guard let answer = await handle(message) else { return nil }
         return Self.serialize(answer)
@@ -94,6 +95,11 @@ public final class Dispatcher: Sendable {
         return result.mapError(Self.rpcError(from:))
     }
 
+    /// Whether a request with this id is being handled (for tests and introspection).
+    public func isRunning(_ id: RequestID) -> Bool {
+        inFlight.withLock { $0[id] != nil }
+    }
+
     private func cancel(_ params: JSONValue?) {
         let target = params?["id"] ?? params?[0]
         guard let target, let id = RequestID(target) else { return }
@@ -121,7 +127,8 @@ public final class Dispatcher: Sendable {
         } catch {
             let id = answer["id"].flatMap(RequestID.init) ?? .null
             let fallback = RPCResponse.error(.internalError("result could not be encoded: \(error)"), id: id)
-            return (try? fallback.json.serializedBytes(.compact)) ?? Array(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}"#.utf8)
+            return (try? fallback.json.serializedBytes(.compact))
+                ?? Array(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}"#.utf8)
         }
     }
 }

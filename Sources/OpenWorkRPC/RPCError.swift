@@ -39,8 +39,9 @@ extension RPCError {
     }
 
     public static func methodNotFound(_ method: String) -> RPCError {
-        RPCError(code: -32_601, message: "method not found: \(method)", kind: "method_not_found",
-                 details: ["method": .string(method)])
+        RPCError(
+            code: -32_601, message: "method not found: \(method)", kind: "method_not_found",
+            details: ["method": .string(method)])
     }
 
     public static func invalidParams(_ message: String) -> RPCError {
@@ -51,7 +52,8 @@ extension RPCError {
         RPCError(code: -32_603, message: message, kind: "internal_error")
     }
 
-    public static let requestCancelled = RPCError(code: -32_800, message: "request cancelled", kind: "request_cancelled")
+    public static let requestCancelled = RPCError(
+        code: -32_800, message: "request cancelled", kind: "request_cancelled")
 
     /// A domain error in the server range; `kind` names it for clients.
     public static func domain(

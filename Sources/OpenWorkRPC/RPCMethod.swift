@@ -109,7 +109,8 @@ public struct RPCMethod: Sendable {
             return [:]
         case .array(let values)?:
             guard values.count <= self.params.count else {
-                throw .invalidParams("\(name) takes at most \(self.params.count) positional params, got \(values.count)")
+                throw .invalidParams(
+                    "\(name) takes at most \(self.params.count) positional params, got \(values.count)")
             }
             var members: [String: JSONValue] = [:]
             for (parameter, value) in zip(self.params, values) { members[parameter.name] = value }

@@ -37,7 +37,8 @@ extension RPCRequest {
         var id: RequestID?
         if let rawID = members["id"] {
             guard let valid = RequestID(rawID) else {
-                return .failure(InvalidMessage(id: .null, error: .invalidRequest("id must be a string, number or null")))
+                return .failure(
+                    InvalidMessage(id: .null, error: .invalidRequest("id must be a string, number or null")))
             }
             id = valid
         }
@@ -52,7 +53,8 @@ extension RPCRequest {
         switch params {
         case nil, .array?, .object?: break
         default:
-            return .failure(InvalidMessage(id: answerID, error: .invalidRequest("params must be an object or an array")))
+            return .failure(
+                InvalidMessage(id: answerID, error: .invalidRequest("params must be an object or an array")))
         }
         return .success(RPCRequest(id: id, method: method, params: params))
     }

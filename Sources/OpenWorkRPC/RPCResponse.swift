@@ -26,7 +26,9 @@ public struct RPCResponse: Sendable, Hashable {
         guard json["jsonrpc"] == "2.0", let rawID = json["id"], let id = RequestID(rawID) else { return nil }
         if let result = json["result"], json["error"] == nil {
             self.init(id: id, outcome: .success(result))
-        } else if let error = json["error"], let code = error["code"]?.intValue, let message = error["message"]?.stringValue {
+        } else if let error = json["error"], let code = error["code"]?.intValue,
+            let message = error["message"]?.stringValue
+        {
             let data = error["data"]?.objectValue ?? [:]
             var rpcError = RPCError(code: code, message: message, kind: data["kind"]?.stringValue ?? "unknown")
             rpcError.data = error["data"] ?? rpcError.data

@@ -18,6 +18,11 @@ public final class TestProcess: @unchecked Sendable {
         public var code: Int32?
         public var signal: Int32?
         public var description: String { code.map { "exit \($0)" } ?? "signal \(signal ?? -1)" }
+
+        public init(code: Int32?, signal: Int32?) {
+            self.code = code
+            self.signal = signal
+        }
     }
 
     public struct Timeout: Error, CustomStringConvertible {
@@ -97,20 +102,29 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     deinit {
-        stop(grace: .milliseconds(500))
+        // Last resort for a test that did not stop its child: kill the whole group and reap.
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        _ = try? blockingWaitForExit(within: .seconds(5))
         if stdinFD >= 0 { close(stdinFD) }
     }
 
     // MARK: Input
 
     /// Writes all bytes to the child's stdin, blocking until the pipe takes them.
-    public func write(_ bytes: some Collection<UInt8>) throws {
+    public func write(_ bytes: some Collection<UInt8>) async throws {
+        let bytes = Array(bytes)
+        try await offload { try self.blockingWrite(bytes) }
+    }
+
+    private func blockingWrite(_ bytes: [UInt8]) throws {
         let fd = lock.withLock { stdinFD }
         guard fd >= 0 else { throw POSIXError(.EBADF) }
-        try Array(bytes).withUnsafeBytes { buffer in
+        try bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = Glibc.write(fd, base + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
@@ -121,7 +135,7 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     /// Writes `text` followed by a newline.
-    public func writeLine(_ text: String) throws { try write(Array(text.utf8) + [10]) }
+    public func writeLine(_ text: String) async throws { try await write(Array(text.utf8) + [10]) }
 
     /// Closes the child's stdin (it reads EOF).
     public func closeInput() {
@@ -136,18 +150,28 @@ public final class TestProcess: @unchecked Sendable {
     /// The next stdout line without its newline, or `nil` at end of file.
     ///
     /// - Throws: ``Timeout`` when no whole line arrives within `deadline`.
-    public func readLine(within deadline: Duration = .seconds(10)) throws -> String? {
-        try stdout.readLine(within: deadline)
+    public func readLine(within deadline: Duration = .seconds(10)) async throws -> String? {
+        try await offload { try self.stdout.readLine(within: deadline) }
+    }
+
+    /// The next `count` stdout lines (fewer only at end of file), read in one go.
+    public func readLines(_ count: Int, within deadline: Duration = .seconds(30)) async throws -> [String] {
+        try await offload {
+            var lines: [String] = []
+            lines.reserveCapacity(count)
+            while lines.count < count, let line = try self.stdout.readLine(within: deadline) { lines.append(line) }
+            return lines
+        }
     }
 
     /// The next stderr line, or `nil` at end of file.
-    public func readErrorLine(within deadline: Duration = .seconds(10)) throws -> String? {
-        try stderr.readLine(within: deadline)
+    public func readErrorLine(within deadline: Duration = .seconds(10)) async throws -> String? {
+        try await offload { try self.stderr.readLine(within: deadline) }
     }
 
     /// Everything read from stdout that no `readLine` has consumed, waiting for end of file up to `deadline`.
-    public func readRemainingOutput(within deadline: Duration = .seconds(10)) throws -> String {
-        try stdout.readToEnd(within: deadline)
+    public func readRemainingOutput(within deadline: Duration = .seconds(10)) async throws -> String {
+        try await offload { try self.stdout.readToEnd(within: deadline) }
     }
 
     /// Everything the child wrote to stderr so far.
@@ -172,7 +196,11 @@ public final class TestProcess: @unchecked Sendable {
     ///
     /// - Throws: ``Timeout`` when it is still running at the deadline.
     @discardableResult
-    public func waitForExit(within deadline: Duration = .seconds(10)) throws -> Exit {
+    public func waitForExit(within deadline: Duration = .seconds(10)) async throws -> Exit {
+        try await offload { try self.blockingWaitForExit(within: deadline) }
+    }
+
+    private func blockingWaitForExit(within deadline: Duration) throws -> Exit {
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end {
             if let exit = poll() { return exit }
@@ -184,19 +212,23 @@ public final class TestProcess: @unchecked Sendable {
 
     /// SIGTERM and SIGCONT to the group, up to `grace` to exit, then SIGKILL to the group.
     @discardableResult
-    public func stop(grace: Duration = .seconds(2)) -> Exit {
+    public func stop(grace: Duration = .seconds(2)) async -> Exit {
+        (try? await offload { self.blockingStop(grace: grace) }) ?? Exit(code: nil, signal: SIGKILL)
+    }
+
+    private func blockingStop(grace: Duration) -> Exit {
         if let exit = poll() {
             kill(-pid, SIGKILL)  // grandchildren left in the group
             return exit
         }
         kill(-pid, SIGTERM)
         kill(-pid, SIGCONT)
-        if let exit = try? waitForExit(within: grace) {
+        if let exit = try? blockingWaitForExit(within: grace) {
             kill(-pid, SIGKILL)
             return exit
         }
         kill(-pid, SIGKILL)
-        return (try? waitForExit(within: .seconds(10))) ?? Exit(code: nil, signal: SIGKILL)
+        return (try? blockingWaitForExit(within: .seconds(10))) ?? Exit(code: nil, signal: SIGKILL)
     }
 
     /// The child's resident set size in bytes (Linux), or `nil` when it cannot be read.
@@ -222,6 +254,15 @@ public final class TestProcess: @unchecked Sendable {
         }
     }
 
+    /// Runs a blocking call on its own thread, so waiting never occupies one of the few threads of Swift's
+    /// cooperative pool (two on a 2-core machine).
+    private func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.start()
+        }
+    }
+
     private static let ignoreSIGPIPE: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     private static func withCStrings<R>(
@@ -230,8 +271,13 @@ public final class TestProcess: @unchecked Sendable {
     ) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         pointers.append(nil)
-        defer { pointers.forEach { free($0) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        defer {
+            for pointer in pointers { free(pointer) }
+        }
+        return pointers.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
+            return body(base)
+        }
     }
 }
 
@@ -277,7 +323,8 @@ private final class StreamBuffer: @unchecked Sendable {
     }
 
     func readLine(within deadline: Duration) throws -> String? {
-        let end = Date().addingTimeInterval(Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18)
+        let end = Date().addingTimeInterval(
+            Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18)
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -303,7 +350,8 @@ private final class StreamBuffer: @unchecked Sendable {
     }
 
     func readToEnd(within deadline: Duration) throws -> String {
-        let end = Date().addingTimeInterval(Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18)
+        let end = Date().addingTimeInterval(
+            Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18)
         condition.lock()
         defer { condition.unlock() }
         while !closed {
