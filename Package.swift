@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,7 +43,10 @@ let package = Package(
         ),
         .target(
             name: "OpenWorkCore",
-            dependencies: ["OpenWorkJSON", "OpenWorkRPC"],
+            dependencies: [
+                "CSystemShims", "OpenWorkJSON", "OpenWorkRPC",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

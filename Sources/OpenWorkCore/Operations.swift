@@ -15,21 +15,29 @@ public enum Operations {
         public var testMethods = false
         /// When the serving process started, for `health.uptimeMs`.
         public var startedAt = ContinuousClock.now
+        /// The workspace registry; `nil` when no data directory could be used (the methods then fail clearly).
+        public var registry: Registry?
+        /// The working directory relative paths are resolved against when a call names no `cwd`.
+        public var defaultCWD: String?
 
-        public init(testMethods: Bool = false) {
+        public init(testMethods: Bool = false, registry: Registry? = nil, defaultCWD: String? = nil) {
             self.testMethods = testMethods
+            self.registry = registry
+            self.defaultCWD = defaultCWD
         }
 
-        /// Reads `OPENWORK_ENABLE_TEST_METHODS` (`1`, `true` or `yes` enable the test methods).
-        public static func fromEnvironment(_ environment: [String: String]) -> Configuration {
-            let flag = environment["OPENWORK_ENABLE_TEST_METHODS"]?.lowercased() ?? ""
-            return Configuration(testMethods: ["1", "true", "yes"].contains(flag))
+        /// Whether `OPENWORK_ENABLE_TEST_METHODS` is `1`, `true` or `yes`.
+        public static func testMethodsEnabled(_ environment: [String: String]) -> Bool {
+            ["1", "true", "yes"].contains(environment["OPENWORK_ENABLE_TEST_METHODS"]?.lowercased() ?? "")
         }
     }
 
     public static func table(_ configuration: Configuration) -> MethodTable {
         var table = MethodTable(title: "openwork", version: OpenWorkVersion.current)
         table.register(health(startedAt: configuration.startedAt))
+        for method in workspaceMethods(configuration.registry, defaultCWD: configuration.defaultCWD) {
+            table.register(method)
+        }
         if configuration.testMethods {
             for method in TestMethods.all { table.register(method) }
         }

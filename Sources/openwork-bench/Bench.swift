@@ -139,7 +139,8 @@ enum Documents {
         """
     }
 
-    static let small: String = "{\"version\":1,\"activeId\":\"ws-1\",\"workspaces\":[" + (0..<4).map(workspace).joined(separator: ",") + "]}"
+    static let small: String =
+        "{\"version\":1,\"activeId\":\"ws-1\",\"workspaces\":[" + (0..<4).map(workspace).joined(separator: ",") + "]}"
 
     static let large: String = {
         var parts: [String] = []

@@ -19,6 +19,8 @@ struct OpenWorkCommand: AsyncParsableCommand {
     static func main() async {
         // A closed stdout must be an error we handle, never a signal that kills us.
         _ = signal(SIGPIPE, SIG_IGN)
+        // A write past a file-size limit must fail with EFBIG (reported), not kill the process.
+        _ = signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -15,6 +15,9 @@ struct RPCCommand: AsyncParsableCommand {
             """
     )
 
+    @Option(help: "The data directory (default: $OPENWORK_DATA_DIR, else ~/.openwork/openwork-orchestrator).")
+    var dataDir: String?
+
     @Flag(help: "Print the OpenRPC document describing every method, and exit.")
     var describe = false
 
@@ -30,12 +33,27 @@ struct RPCCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let operations = Operations.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
-        let table = Operations.table(operations)
+        let environment = ProcessInfo.processInfo.environment
+        let cwd = FileManager.default.currentDirectoryPath
+        var operations = Operations.Configuration(
+            testMethods: Operations.Configuration.testMethodsEnabled(environment), defaultCWD: cwd)
         if describe {
-            print(try table.openRPCDocument.serialized(.pretty))
+            print(try Operations.table(operations).openRPCDocument.serialized(.pretty))
             return
         }
+        let dataDirectory = DataDirectory.resolve(flag: dataDir, environment: environment, cwd: cwd)
+        do {
+            var registry = Registry.Configuration(dataDirectory: dataDirectory, home: environment["HOME"])
+            registry.onEvent = { event in
+                if let line = try? event.serialized() {
+                    FileHandle.standardError.write(Data("openwork: \(line)\n".utf8))
+                }
+            }
+            operations.registry = try Registry(registry)
+        } catch {
+            throw ValidationError("data directory \(dataDirectory.path) is unusable: \(error.message)")
+        }
+        let table = Operations.table(operations)
         var configuration = StdioServer.Configuration()
         configuration.maximumLineBytes = maxLineBytes
         configuration.drainTimeout = .milliseconds(drainTimeoutMs)

@@ -1,0 +1,50 @@
+public import OpenWorkJSON
+public import OpenWorkRPC
+
+/// The engine's one error type. Its ``Code`` is the stable `data.kind` clients see; the mapping from codes to
+/// JSON-RPC error numbers lives here and nowhere else.
+public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible, RPCErrorConvertible {
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let workspaceNotFound = Code(rawValue: "workspace_not_found")
+        public static let workspaceAmbiguous = Code(rawValue: "workspace_ambiguous")
+        public static let invalidPath = Code(rawValue: "invalid_path")
+        public static let invalidURL = Code(rawValue: "invalid_url")
+        public static let invalidName = Code(rawValue: "invalid_name")
+        public static let stateCorrupt = Code(rawValue: "state_corrupt")
+        public static let stateVersionUnsupported = Code(rawValue: "state_version_unsupported")
+        public static let stateWriteFailed = Code(rawValue: "state_write_failed")
+        public static let registryBusy = Code(rawValue: "registry_busy")
+        public static let dataDirUnusable = Code(rawValue: "data_dir_unusable")
+
+        /// The JSON-RPC error number: one per family, in the server range.
+        var rpcCode: Int {
+            switch self {
+            case .workspaceNotFound: -32_001
+            case .invalidPath, .invalidURL, .invalidName, .workspaceAmbiguous: -32_002
+            case .stateCorrupt, .stateVersionUnsupported, .stateWriteFailed, .dataDirUnusable: -32_003
+            case .registryBusy: -32_004
+            default: -32_000
+            }
+        }
+    }
+
+    public var code: Code
+    public var message: String
+    public var details: [String: JSONValue]
+
+    public init(_ code: Code, _ message: String, details: [String: JSONValue] = [:]) {
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+
+    public var rpcError: RPCError {
+        RPCError(code: code.rpcCode, message: message, kind: code.rawValue, details: details)
+    }
+}
