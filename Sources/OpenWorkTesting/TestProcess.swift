@@ -27,6 +27,7 @@ public final class TestProcess: @unchecked Sendable {
 
     public struct Timeout: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public let pid: Int32
