@@ -58,6 +58,7 @@ struct Bench {
             let rate = try await stdio(openwork: openwork, requests: count, pipelined: pipelined)
             print("| \(label) (`health`) | \(format(rate)) | \(pipelined ? "≥ 30,000" : "—") |")
         }
+        try await RegistryBench.run(quick: quick)
     }
 
     /// Requests per second through a spawned `openwork rpc`.

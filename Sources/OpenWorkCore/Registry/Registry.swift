@@ -54,7 +54,7 @@ public actor Registry {
     private let configuration: Configuration
     private let file: StateFile
     private var cached: (state: RegistryState, identity: StateFile.Identity)?
-    private var canonicalPaths: [String: String] = [:]
+    private var canonicalPaths: [String: String?] = [:]
     private var pendingUses: [String: Int64] = [:]
     private var flushTask: Task<Void, Never>?
     /// Durable writes performed by this instance (for tests and benchmarks).
@@ -271,7 +271,10 @@ public actor Registry {
     /// The path with symbolic links resolved, remembered per path.
     private func canonical(_ path: String) -> String? {
         if let known = canonicalPaths[path] { return known }
-        guard let resolved = realpath(path, nil) else { return nil }
+        guard let resolved = realpath(path, nil) else {
+            canonicalPaths[path] = .some(nil)
+            return nil
+        }
         defer { free(resolved) }
         let result = String(cString: resolved)
         canonicalPaths[path] = result
