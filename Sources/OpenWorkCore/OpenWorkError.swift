@@ -19,6 +19,12 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         public static let stateWriteFailed = Code(rawValue: "state_write_failed")
         public static let registryBusy = Code(rawValue: "registry_busy")
         public static let dataDirUnusable = Code(rawValue: "data_dir_unusable")
+        public static let dataDirLocked = Code(rawValue: "data_dir_locked")
+        public static let opencodeUnavailable = Code(rawValue: "opencode_unavailable")
+        public static let opencodeStartFailed = Code(rawValue: "opencode_start_failed")
+        public static let opencodeUnsupportedVersion = Code(rawValue: "opencode_unsupported_version")
+        public static let opencodeRoutingMismatch = Code(rawValue: "opencode_routing_mismatch")
+        public static let opencodeRequestFailed = Code(rawValue: "opencode_request_failed")
 
         /// The JSON-RPC error number: one per family, in the server range.
         var rpcCode: Int {
@@ -26,7 +32,9 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
             case .workspaceNotFound: -32_001
             case .invalidPath, .invalidURL, .invalidName, .workspaceAmbiguous: -32_002
             case .stateCorrupt, .stateVersionUnsupported, .stateWriteFailed, .dataDirUnusable: -32_003
-            case .registryBusy: -32_004
+            case .registryBusy, .dataDirLocked: -32_004
+            case .opencodeUnavailable, .opencodeStartFailed, .opencodeUnsupportedVersion: -32_005
+            case .opencodeRoutingMismatch, .opencodeRequestFailed: -32_006
             default: -32_000
             }
         }

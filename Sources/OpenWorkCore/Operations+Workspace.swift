@@ -27,6 +27,14 @@ extension Operations {
             "path": ["type": "string"], "workspaceType": ["enum": ["local", "remote"]],
             "baseUrl": ["type": "string"], "directory": ["type": "string"],
             "createdAt": ["type": "integer"], "lastUsedAt": ["type": "integer"],
+            "warm": ["type": "boolean", "description": "opencode holds an instance for it now"],
+        ],
+    ]
+
+    static let changeSchema: JSONValue = [
+        "type": "object",
+        "properties": [
+            "activeId": ["type": ["string", "null"]], "workspace": workspaceSchema, "created": ["type": "boolean"],
         ],
     ]
 
@@ -36,24 +44,21 @@ extension Operations {
     static let referenceParameter = RPCParameter.string(
         "id", "a workspace id, an exact name, or a path (relative paths against `cwd`)")
 
-    static func workspaceMethods(_ registry: Registry?, defaultCWD: String?) -> [RPCMethod] {
-        @Sendable func need() throws(OpenWorkError) -> Registry {
-            guard let registry else { throw OpenWorkError(.dataDirUnusable, "no data directory is available") }
-            return registry
+    static func workspaceMethods(_ engine: Engine?, defaultCWD: String?) -> [RPCMethod] {
+        @Sendable func need() throws(OpenWorkError) -> Engine {
+            guard let engine else { throw OpenWorkError(.dataDirUnusable, "no engine is running") }
+            return engine
         }
-        @Sendable func changed(_ change: Registry.Change) -> JSONValue {
-            [
-                "activeId": change.state.activeID.map(JSONValue.string) ?? .null,
-                "workspace": change.workspace.json,
-                "created": .bool(change.created),
-            ]
+        func reference(
+            _ name: String, _ summary: String, description: String = "", result: RPCResultDescription,
+            _ body: @escaping @Sendable (Engine, String, String?) async throws -> JSONValue
+        ) -> RPCMethod {
+            RPCMethod(
+                name, summary: summary, description: description, params: [referenceParameter, cwdParameter],
+                result: result, decoding: ReferenceParams.self
+            ) { params in try await body(need(), params.id, params.cwd ?? defaultCWD) }
         }
-        let changeSchema: JSONValue = [
-            "type": "object",
-            "properties": [
-                "activeId": ["type": ["string", "null"]], "workspace": workspaceSchema, "created": ["type": "boolean"],
-            ],
-        ]
+        let change = RPCResultDescription("change", schema: changeSchema)
         return [
             RPCMethod(
                 "workspace.add",
@@ -68,9 +73,9 @@ extension Operations {
                     .string("path", "the directory, absolute or relative to `cwd`"),
                     .string("name", "a display name", required: false), cwdParameter,
                 ],
-                result: RPCResultDescription("change", schema: changeSchema), decoding: AddParams.self
+                result: change, decoding: AddParams.self
             ) { params in
-                changed(try await need().add(path: params.path, name: params.name, cwd: params.cwd ?? defaultCWD))
+                try await need().add(path: params.path, name: params.name, cwd: params.cwd ?? defaultCWD)
             },
             RPCMethod(
                 "workspace.addRemote",
@@ -80,10 +85,9 @@ extension Operations {
                     .string("directory", "an absolute directory on that server", required: false),
                     .string("name", "a display name (default: the URL)", required: false),
                 ],
-                result: RPCResultDescription("change", schema: changeSchema), decoding: AddRemoteParams.self
+                result: change, decoding: AddRemoteParams.self
             ) { params in
-                changed(
-                    try await need().addRemote(baseURL: params.baseUrl, directory: params.directory, name: params.name))
+                try await need().addRemote(baseURL: params.baseUrl, directory: params.directory, name: params.name)
             },
             RPCMethod(
                 "workspace.list",
@@ -98,43 +102,47 @@ extension Operations {
                         ],
                     ]),
                 decoding: NoParams.self
-            ) { _ in
-                let state = try await need().state()
-                return [
-                    "activeId": state.activeID.map(JSONValue.string) ?? .null,
-                    "workspaces": .array(state.workspaces.map(\.json)),
-                ] as JSONValue
-            },
-            RPCMethod(
-                "workspace.info",
-                summary: "Shows one workspace.",
-                params: [referenceParameter, cwdParameter],
+            ) { _ in try await need().list() },
+            reference(
+                "workspace.info", "Shows one workspace.",
                 result: RPCResultDescription(
-                    "workspace", schema: ["type": "object", "properties": ["workspace": workspaceSchema]]),
-                decoding: ReferenceParams.self
-            ) { params in
-                ["workspace": try await need().workspace(params.id, cwd: params.cwd ?? defaultCWD).json] as JSONValue
+                    "workspace", schema: ["type": "object", "properties": ["workspace": workspaceSchema]])
+            ) { engine, id, cwd in try await engine.info(id, cwd: cwd) },
+            reference("workspace.switch", "Makes a workspace active (and records its use).", result: change) {
+                engine, id, cwd in try await engine.activate(id, cwd: cwd)
             },
-            RPCMethod(
-                "workspace.switch",
-                summary: "Makes a workspace active (and records its use).",
-                params: [referenceParameter, cwdParameter],
-                result: RPCResultDescription("change", schema: changeSchema), decoding: ReferenceParams.self
-            ) { params in
-                changed(try await need().activate(params.id, cwd: params.cwd ?? defaultCWD))
-            },
-            RPCMethod(
-                "workspace.remove",
-                summary: "Removes a workspace from the registry; its directory is not touched.",
+            reference(
+                "workspace.remove", "Removes a workspace from the registry; its directory is not touched.",
                 description: """
                     When the removed workspace was active, the most recently used remaining one becomes active \
                     (none when the registry is empty). Returns the removed entry.
                     """,
-                params: [referenceParameter, cwdParameter],
-                result: RPCResultDescription("change", schema: changeSchema), decoding: ReferenceParams.self
-            ) { params in
-                changed(try await need().remove(params.id, cwd: params.cwd ?? defaultCWD))
-            },
+                result: change
+            ) { engine, id, cwd in try await engine.remove(id, cwd: cwd) },
+            reference(
+                "workspace.path", "Asks opencode where the workspace lives (`GET /path` for its directory).",
+                description: """
+                    Local workspaces go to the supervised opencode, which is started when needed; the call waits \
+                    while it starts or restarts. The answer's `directory` must be the workspace's \
+                    (`opencode_routing_mismatch` otherwise). Remote workspaces go to their own server.
+                    """,
+                result: RPCResultDescription(
+                    "path",
+                    schema: [
+                        "type": "object", "properties": ["workspace": workspaceSchema, "path": ["type": "object"]],
+                    ])
+            ) { engine, id, cwd in try await engine.path(id, cwd: cwd) },
+            reference(
+                "workspace.connect",
+                "What an integrator needs to talk to opencode directly: baseUrl, directory, credentials, attach line.",
+                description: "Also written to `<data-dir>/openwork-orchestrator-auth.json` (mode 0600).",
+                result: RPCResultDescription("connection", schema: ["type": "object"])
+            ) { engine, id, cwd in try await engine.connect(id, cwd: cwd) },
+            reference(
+                "instance.dispose", "Frees opencode's instance for the workspace; the next use creates a new one.",
+                result: RPCResultDescription(
+                    "disposed", schema: ["type": "object", "properties": ["disposed": ["type": "boolean"]]])
+            ) { engine, id, cwd in try await engine.dispose(id, cwd: cwd) },
         ]
     }
 }

@@ -15,14 +15,14 @@ public enum Operations {
         public var testMethods = false
         /// When the serving process started, for `health.uptimeMs`.
         public var startedAt = ContinuousClock.now
-        /// The workspace registry; `nil` when no data directory could be used (the methods then fail clearly).
-        public var registry: Registry?
+        /// The engine behind the workspace and opencode methods; `nil` only to describe the table.
+        public var engine: Engine?
         /// The working directory relative paths are resolved against when a call names no `cwd`.
         public var defaultCWD: String?
 
-        public init(testMethods: Bool = false, registry: Registry? = nil, defaultCWD: String? = nil) {
+        public init(testMethods: Bool = false, engine: Engine? = nil, defaultCWD: String? = nil) {
             self.testMethods = testMethods
-            self.registry = registry
+            self.engine = engine
             self.defaultCWD = defaultCWD
         }
 
@@ -34,20 +34,21 @@ public enum Operations {
 
     public static func table(_ configuration: Configuration) -> MethodTable {
         var table = MethodTable(title: "openwork", version: OpenWorkVersion.current)
-        table.register(health(startedAt: configuration.startedAt))
-        for method in workspaceMethods(configuration.registry, defaultCWD: configuration.defaultCWD) {
+        table.register(health(startedAt: configuration.startedAt, engine: configuration.engine))
+        for method in workspaceMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
             table.register(method)
         }
+        for method in engineMethods(configuration.engine) { table.register(method) }
         if configuration.testMethods {
             for method in TestMethods.all { table.register(method) }
         }
         return table
     }
 
-    static func health(startedAt: ContinuousClock.Instant) -> RPCMethod {
+    static func health(startedAt: ContinuousClock.Instant, engine: Engine?) -> RPCMethod {
         RPCMethod(
             "health",
-            summary: "Reports that the engine answers: version, pid and uptime.",
+            summary: "The engine's version, pid, uptime and data directory; opencode's state; the active workspace.",
             result: RPCResultDescription(
                 "health",
                 schema: [
@@ -59,6 +60,7 @@ public enum Operations {
                 ]
             )
         ) { _ in
+            if let engine { return await engine.health() }
             let uptime = ContinuousClock.now - startedAt
             let milliseconds = uptime.components.seconds * 1_000 + uptime.components.attoseconds / 1_000_000_000_000_000
             return [

@@ -18,7 +18,7 @@ public final class Dispatcher: Sendable {
 
     /// Handles one JSON text (a request, a notification or a batch) and returns the serialized answer, or
     /// `nil` when nothing is to be sent back.
-    public func handle(text bytes: some Collection<UInt8>) async -> [UInt8]? {
+    public func handle(text bytes: some Collection<UInt8>, session: RPCSession? = nil) async -> [UInt8]? {
         let message: JSONValue
         do {
             message = try JSONValue(parsing: bytes)
@@ -26,21 +26,21 @@ public final class Dispatcher: Sendable {
             return Self.serialize(
                 .error(.parseError("parse error: \(error)", details: ["reason": .string(error.kind.rawValue)])))
         }
-        guard let answer = await handle(message) else { return nil }
+        guard let answer = await handle(message, session: session) else { return nil }
         return Self.serialize(answer)
     }
 
     /// Handles a parsed message: a single request (answered with an object) or a batch (answered with an array).
-    public func handle(_ message: JSONValue) async -> JSONValue? {
+    public func handle(_ message: JSONValue, session: RPCSession? = nil) async -> JSONValue? {
         guard case .array(let elements) = message else {
-            return await handleOne(message)?.json
+            return await handleOne(message, session: session)?.json
         }
         guard !elements.isEmpty else {
             return RPCResponse.error(.invalidRequest("an empty batch is not a valid request")).json
         }
         let responses = await withTaskGroup(of: (Int, RPCResponse?).self) { group in
             for (index, element) in elements.enumerated() {
-                group.addTask { (index, await self.handleOne(element)) }
+                group.addTask { (index, await self.handleOne(element, session: session)) }
             }
             var ordered = [RPCResponse?](repeating: nil, count: elements.count)
             for await (index, response) in group { ordered[index] = response }
@@ -49,15 +49,15 @@ public final class Dispatcher: Sendable {
         return responses.isEmpty ? nil : .array(responses.map(\.json))
     }
 
-    private func handleOne(_ element: JSONValue) async -> RPCResponse? {
+    private func handleOne(_ element: JSONValue, session: RPCSession?) async -> RPCResponse? {
         switch RPCRequest.validate(element) {
         case .failure(let invalid): return .error(invalid.error, id: invalid.id)
-        case .success(let request): return await handle(request)
+        case .success(let request): return await handle(request, session: session)
         }
     }
 
     /// Runs one valid request. Returns `nil` for notifications, whatever happens.
-    public func handle(_ request: RPCRequest) async -> RPCResponse? {
+    public func handle(_ request: RPCRequest, session: RPCSession? = nil) async -> RPCResponse? {
         if request.method == Self.cancelMethod {
             cancel(request.params)
             return request.id.map { RPCResponse(id: $0, outcome: .success(.null)) }
@@ -67,7 +67,9 @@ public final class Dispatcher: Sendable {
         }
         let call: RPCCall
         do {
-            call = RPCCall(id: request.id, method: request.method, params: try method.normalizedParams(request.params))
+            call = RPCCall(
+                id: request.id, method: request.method, params: try method.normalizedParams(request.params),
+                session: session)
         } catch {
             return request.id.map { .error(error, id: $0) }
         }

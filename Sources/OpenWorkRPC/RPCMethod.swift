@@ -41,11 +41,14 @@ public struct RPCCall: Sendable {
     public var id: RequestID?
     public var method: String
     public var params: JSONValue
+    /// The connection the call came from, for methods that push notifications; `nil` in-process.
+    public var session: RPCSession?
 
-    public init(id: RequestID?, method: String, params: JSONValue = [:]) {
+    public init(id: RequestID?, method: String, params: JSONValue = [:], session: RPCSession? = nil) {
         self.id = id
         self.method = method
         self.params = params
+        self.session = session
     }
 
     /// Decodes the params as `P`, turning failures into `-32602` errors that say where and why.

@@ -1,4 +1,5 @@
 import Foundation
+import OpenWorkJSON
 import Synchronization
 
 #if canImport(Glibc)
@@ -43,6 +44,10 @@ public enum StdioServer {
             continuation: continuation
         )
         reader.start()
+        let session = RPCSession { message in
+            if let bytes = try? message.serializedBytes() { writer.send(bytes) }
+        }
+        defer { session.close() }
         await withTaskGroup(of: Bool.self) { group in
             var running = 0
             for await event in events {
@@ -58,7 +63,7 @@ public enum StdioServer {
                     }
                     running += 1
                     group.addTask {
-                        if let answer = await dispatcher.handle(text: line) { writer.send(answer) }
+                        if let answer = await dispatcher.handle(text: line, session: session) { writer.send(answer) }
                         return false
                     }
                 }
@@ -81,6 +86,7 @@ public enum StdioServer {
             }
             group.cancelAll()
         }
+        session.close()
         writer.finish(within: .seconds(5))
         return writer.isClosed ? .outputClosed : .endOfInput
     }

@@ -1,22 +1,35 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkRPC
 
-/// `openwork rpc`: the method table as line-delimited JSON-RPC 2.0 on stdin and stdout.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `openwork rpc`: the method table as line-delimited JSON-RPC 2.0 on stdin and stdout, with an engine
+/// running. (`@unchecked`: the sources are only created in `init` and cancelled once.)in this process for as long as the session lasts.
 struct RPCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc",
         abstract: "Serve every operation as line-delimited JSON-RPC 2.0 on stdin/stdout.",
         discussion: """
-            One JSON text per line in each direction. EOF on stdin lets running requests finish (up to \
-            --drain-timeout-ms), then exits 0. `$/cancelRequest {"id":…}` cancels a running request.
+            One JSON text per line in each direction. The engine (registry + supervised opencode) runs in this \
+            process and owns the data directory while the session lasts. EOF on stdin lets running requests \
+            finish (up to --drain-timeout-ms), stops opencode and exits 0; so do SIGTERM and SIGINT. \
+            `$/cancelRequest {"id":…}` cancels a running request.
             """
     )
 
     @Option(help: "The data directory (default: $OPENWORK_DATA_DIR, else ~/.openwork/openwork-orchestrator).")
     var dataDir: String?
+
+    @Option(help: "The opencode executable (default: $OPENWORK_OPENCODE_BIN, else `opencode` on PATH).")
+    var opencodeBin: String?
 
     @Flag(help: "Print the OpenRPC document describing every method, and exit.")
     var describe = false
@@ -41,22 +54,50 @@ struct RPCCommand: AsyncParsableCommand {
             print(try Operations.table(operations).openRPCDocument.serialized(.pretty))
             return
         }
-        let dataDirectory = DataDirectory.resolve(flag: dataDir, environment: environment, cwd: cwd)
+        var engine = Engine.Configuration(
+            dataDirectory: DataDirectory.resolve(flag: dataDir, environment: environment, cwd: cwd),
+            environment: environment)
+        engine.opencodeExecutable = opencodeBin
+        engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+        var server = StdioServer.Configuration()
+        server.maximumLineBytes = maxLineBytes
+        server.drainTimeout = .milliseconds(drainTimeoutMs)
         do {
-            var registry = Registry.Configuration(dataDirectory: dataDirectory, home: environment["HOME"])
-            registry.onEvent = { event in
-                if let line = try? event.serialized() {
-                    FileHandle.standardError.write(Data("openwork: \(line)\n".utf8))
+            try await Engine.run(engine) { engine in
+                operations.engine = engine
+                let dispatcher = Dispatcher(table: Operations.table(operations))
+                let signals = SignalWatcher(engine: engine)
+                _ = await StdioServer.serve(dispatcher, configuration: server)
+                signals.cancel()
+            }
+        } catch let error as OpenWorkError {
+            FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// SIGTERM and SIGINT stop opencode before the process exits, so a signalled `openwork rpc` leaves nothing
+/// running. (`@unchecked`: the sources are only created in `init` and cancelled once.)
+final class SignalWatcher: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(engine: Engine) {
+        sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                Task {
+                    await engine.shutdown()
+                    exit(0)
                 }
             }
-            operations.registry = try Registry(registry)
-        } catch {
-            throw ValidationError("data directory \(dataDirectory.path) is unusable: \(error.message)")
+            source.resume()
+            return source
         }
-        let table = Operations.table(operations)
-        var configuration = StdioServer.Configuration()
-        configuration.maximumLineBytes = maxLineBytes
-        configuration.drainTimeout = .milliseconds(drainTimeoutMs)
-        _ = await StdioServer.serve(Dispatcher(table: table), configuration: configuration)
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
     }
 }

@@ -130,6 +130,21 @@ public actor Registry {
         }
     }
 
+    /// Replaces the `opencode` (or `daemon`) record of the state file, durably.
+    public func setRecord(_ key: RecordKey, _ value: JSONValue?) async throws(OpenWorkError) {
+        _ = try await mutate { state, _ -> (Workspace?, Bool) in
+            switch key {
+            case .opencode: state.opencode = value
+            case .daemon: state.daemon = value
+            }
+            return (nil, false)
+        }
+    }
+
+    public enum RecordKey: Sendable {
+        case opencode, daemon
+    }
+
     /// Records that a workspace was used now. Coalesced: written with other uses after ``Configuration/touchDelay``.
     public func noteUse(_ id: String) {
         pendingUses[id] = configuration.now()

@@ -1,4 +1,5 @@
 import CSystemShims
+import Foundation
 import OpenWorkJSON
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ struct StateFile: Sendable {
     var path: String { directory + "/" + Self.fileName }
     var previousPath: String { path + ".prev" }
     var lockPath: String { path + ".lock" }
-    private var temporaryPrefix: String { "." + Self.fileName + ".tmp-" }
+    private var temporaryPrefix: String { DurableFile.temporaryPrefix(for: Self.fileName) }
 
     /// What identifies one version of the file on disk, to skip re-parsing it.
     struct Identity: Hashable, Sendable {
@@ -110,41 +111,15 @@ struct StateFile: Sendable {
         } catch {
             throw OpenWorkError(.stateWriteFailed, "the registry could not be encoded: \(error)")
         }
-        let temporary = directory + "/" + temporaryPrefix + "\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw writeFailure("cannot create \(temporary)") }
-        var failure: OpenWorkError?
-        let written = bytes.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                guard let base = buffer.baseAddress else { return true }
-                let count = Glibc.write(descriptor, base + offset, buffer.count - offset)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return false }
-                offset += count
-            }
-            return true
+        do {
+            try DurableFile.write(bytes, to: path, keepPreviousAt: previousPath)
+        } catch {
+            throw OpenWorkError(
+                .stateWriteFailed,
+                error.message.replacingOccurrences(
+                    of: "the file was not changed", with: "the registry was not changed"),
+                details: error.details)
         }
-        if !written {
-            failure = writeFailure("cannot write \(temporary)")
-        } else if fsync(descriptor) != 0 {
-            failure = writeFailure("cannot fsync \(temporary)")
-        }
-        close(descriptor)
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-        if access(path, F_OK) == 0 {
-            unlink(previousPath)
-            _ = link(path, previousPath)
-        }
-        guard rename(temporary, path) == 0 else {
-            let error = writeFailure("cannot rename \(temporary) to \(path)")
-            unlink(temporary)
-            throw error
-        }
-        syncDirectory()
         return identity(of: path)
     }
 

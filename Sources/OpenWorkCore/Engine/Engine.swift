@@ -1,0 +1,319 @@
+import AsyncHTTPClient
+import Foundation
+public import OpenWorkJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One engine per data directory: the registry, one supervised opencode, and the routing of every
+/// workspace to it by directory.
+///
+/// Lifetime is scoped: ``run(_:_:)`` takes the data directory's lock, cleans up an opencode left behind by
+/// an engine that died, runs the body, and on the way out stops opencode (its whole process group) and
+/// writes what is pending. opencode is started on the first call that needs it and then kept alive.
+public actor Engine {
+    public struct Configuration: Sendable {
+        public var dataDirectory: DataDirectory
+        public var environment: [String: String]
+        /// `--opencode-bin`; else `OPENWORK_OPENCODE_BIN`; else `opencode` on PATH.
+        public var opencodeExecutable: String?
+        /// How long a call waits for opencode to become ready (while it starts or restarts).
+        public var readyDeadline: Duration = .seconds(30)
+        /// The deadline of each request to opencode.
+        public var requestTimeout: Duration = .seconds(10)
+        /// Adjusts the supervisor's settings (timeouts, probes, backoff), mostly for tests.
+        public var tuneSupervisor: @Sendable (inout Supervisor.Configuration) -> Void = { _ in }
+
+        public init(dataDirectory: DataDirectory, environment: [String: String]) {
+            self.dataDirectory = dataDirectory
+            self.environment = environment
+        }
+
+        /// The opencode executable to run: the explicit one, else the environment's, else the first `opencode`
+        /// on PATH, else plain `opencode` (which then fails to start with a clear error).
+        public var resolvedExecutable: String {
+            if let explicit = opencodeExecutable ?? environment["OPENWORK_OPENCODE_BIN"], !explicit.isEmpty {
+                return explicit
+            }
+            for directory in (environment["PATH"] ?? "").split(separator: ":") {
+                let candidate = "\(directory)/opencode"
+                if access(candidate, X_OK) == 0 { return candidate }
+            }
+            return "opencode"
+        }
+    }
+
+    public nonisolated let registry: Registry
+    public nonisolated let events: EventBus
+    public nonisolated let supervisor: Supervisor
+    private nonisolated let client: OpenCodeClient
+    private let http: HTTPClient
+    private let configuration: Configuration
+    private let lock: DataDirectoryLock
+    private let startedAt = Registry.Clock.unixMilliseconds()
+    private let started = ContinuousClock.now
+    /// Workspaces whose instance was touched since their last disposal, with the opencode pid that holds it.
+    private var warm: [String: Int64] = [:]
+
+    private init(_ configuration: Configuration, lock: DataDirectoryLock) throws(OpenWorkError) {
+        self.configuration = configuration
+        self.lock = lock
+        let events = EventBus()
+        self.events = events
+        var registryConfiguration = Registry.Configuration(
+            dataDirectory: configuration.dataDirectory, home: configuration.environment["HOME"])
+        registryConfiguration.onEvent = { event in
+            if let type = event["type"]?.stringValue { events.publish(type, event.objectValue ?? [:]) }
+        }
+        let registry = try Registry(registryConfiguration)
+        self.registry = registry
+        http = OpenCodeClient.makeHTTPClient()
+        client = OpenCodeClient(http: http)
+        var supervisorConfiguration = Supervisor.Configuration(
+            executable: configuration.resolvedExecutable, environment: configuration.environment)
+        configuration.tuneSupervisor(&supervisorConfiguration)
+        supervisor = Supervisor(supervisorConfiguration, client: client, events: events) { record in
+            try? await registry.setRecord(.opencode, record?.json)
+        }
+    }
+
+    /// Runs `body` with an engine that owns `configuration.dataDirectory`, and shuts it down afterwards,
+    /// whether `body` returns or throws.
+    public static func run<T: Sendable>(
+        _ configuration: Configuration,
+        _ body: (Engine) async throws -> T
+    ) async throws -> T {
+        let lock = try DataDirectoryLock(configuration.dataDirectory)
+        let engine = try Engine(configuration, lock: lock)
+        await engine.terminateOrphan()
+        do {
+            let result = try await body(engine)
+            await engine.shutdown()
+            return result
+        } catch {
+            await engine.shutdown()
+            throw error
+        }
+    }
+
+    /// Stops opencode and writes pending bookkeeping. Idempotent.
+    public func shutdown() async {
+        await supervisor.stop()
+        await registry.flushUses()
+        try? await registry.setRecord(.opencode, nil)
+        try? await http.shutdown()
+    }
+
+    /// An opencode recorded by an engine that died (same pid *and* start time) is terminated before anything
+    /// new is spawned: never an orphan, never a duplicate. It is not adopted: its password was never known to
+    /// this process, so it could not be verified as ours.
+    private func terminateOrphan() async {
+        guard let record = try? await registry.state().opencode,
+            let pid = record["pid"]?.int64Value.flatMap({ Int32(exactly: $0) }),
+            let ticks = record["startTicks"]?.int64Value.flatMap({ UInt64(exactly: $0) })
+        else { return }
+        let group = record["pgid"]?.int64Value.flatMap { Int32(exactly: $0) } ?? pid
+        if ProcessIdentity.isAlive(pid: pid, startTicks: ticks) {
+            kill(-group, SIGTERM)
+            kill(-group, SIGCONT)
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ProcessIdentity.isAlive(pid: pid, startTicks: ticks) && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            kill(-group, SIGKILL)
+            events.publish("opencode.orphan_terminated", ["pid": .integer(Int64(pid))])
+        }
+        try? await registry.setRecord(.opencode, nil)
+    }
+
+    // MARK: Workspaces
+
+    public func add(path: String, name: String?, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        let change = try await registry.add(path: path, name: name, cwd: cwd)
+        if change.created { events.publish("workspace.added", ["workspaceId": .string(change.workspace.id)]) }
+        return await changed(change)
+    }
+
+    public func addRemote(baseURL: String, directory: String?, name: String?) async throws(OpenWorkError) -> JSONValue {
+        let change = try await registry.addRemote(baseURL: baseURL, directory: directory, name: name)
+        if change.created { events.publish("workspace.added", ["workspaceId": .string(change.workspace.id)]) }
+        return await changed(change)
+    }
+
+    public func list() async throws(OpenWorkError) -> JSONValue {
+        let state = try await registry.state()
+        var workspaces: [JSONValue] = []
+        for workspace in state.workspaces { workspaces.append(await describe(workspace)) }
+        return ["activeId": state.activeID.map(JSONValue.string) ?? .null, "workspaces": .array(workspaces)]
+    }
+
+    public func info(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        ["workspace": await describe(try await registry.workspace(reference, cwd: cwd))]
+    }
+
+    public func activate(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        let change = try await registry.activate(reference, cwd: cwd)
+        events.publish("workspace.switched", ["workspaceId": .string(change.workspace.id)])
+        return await changed(change)
+    }
+
+    public func remove(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        let change = try await registry.remove(reference, cwd: cwd)
+        warm[change.workspace.id] = nil
+        events.publish("workspace.removed", ["workspaceId": .string(change.workspace.id)])
+        return await changed(change)
+    }
+
+    private func changed(_ change: Registry.Change) async -> JSONValue {
+        [
+            "activeId": change.state.activeID.map(JSONValue.string) ?? .null,
+            "workspace": await describe(change.workspace), "created": .bool(change.created),
+        ]
+    }
+
+    /// The stored entry plus `warm`: whether opencode holds an instance for it right now.
+    private func describe(_ workspace: Workspace) async -> JSONValue {
+        var json = workspace.json
+        json["warm"] = .bool(await isWarm(workspace.id))
+        return json
+    }
+
+    private func isWarm(_ id: String) async -> Bool {
+        guard let pid = warm[id] else { return false }
+        return await supervisor.status["pid"]?.int64Value == pid
+    }
+
+    // MARK: Routing
+
+    /// Where a workspace points inside opencode: `GET /path` for its directory, checked against it.
+    public func path(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        let workspace = try await registry.workspace(reference, cwd: cwd)
+        let path = try await withOpenCode(for: workspace) { endpoint, directory throws(OpenCodeClient.Failure) in
+            try await self.client.path(endpoint, directory: directory ?? "", timeout: self.configuration.requestTimeout)
+        }
+        if let expected = Self.directory(of: workspace), path["directory"]?.stringValue != expected {
+            throw OpenWorkError(
+                .opencodeRoutingMismatch,
+                "opencode answered for \(path["directory"]?.stringValue ?? "no directory") instead of \(expected)",
+                details: ["expected": .string(expected), "path": path])
+        }
+        await registry.noteUse(workspace.id)
+        return ["workspace": await describe(workspace), "path": path]
+    }
+
+    /// Frees opencode's instance for a workspace's directory; the next call creates a fresh one.
+    public func dispose(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        let workspace = try await registry.workspace(reference, cwd: cwd)
+        let disposed = try await withOpenCode(for: workspace, markWarm: false) {
+            endpoint, directory throws(OpenCodeClient.Failure) in
+            .bool(
+                try await self.client.disposeInstance(
+                    endpoint, directory: directory ?? "", timeout: self.configuration.requestTimeout))
+        }
+        if warm.removeValue(forKey: workspace.id) != nil {
+            events.publish(
+                "instance.disposed", ["workspaceId": .string(workspace.id), "directory": .string(workspace.path)])
+        }
+        return ["disposed": disposed]
+    }
+
+    /// What an integrator needs to talk to opencode directly for a workspace.
+    public func connect(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
+        let workspace = try await registry.workspace(reference, cwd: cwd)
+        guard workspace.kind == .local else {
+            return [
+                "workspace": workspace.json, "baseUrl": workspace.baseURL.map(JSONValue.string) ?? .null,
+                "directory": workspace.directory.map(JSONValue.string) ?? .null,
+            ]
+        }
+        let endpoint = try await supervisor.readyEndpoint(within: configuration.readyDeadline)
+        let username = endpoint.username ?? "opencode"
+        let password = endpoint.password ?? ""
+        let auth: JSONValue = [
+            "baseUrl": .string(endpoint.baseURL), "username": .string(username), "password": .string(password),
+            "updatedAt": .integer(Registry.Clock.unixMilliseconds()),
+        ]
+        let authPath = configuration.dataDirectory.path + "/openwork-orchestrator-auth.json"
+        if let bytes = try? auth.serializedBytes(.pretty) { try DurableFile.write(bytes + [10], to: authPath) }
+        return [
+            "workspace": workspace.json, "baseUrl": .string(endpoint.baseURL), "directory": .string(workspace.path),
+            "username": .string(username), "password": .string(password), "authFile": .string(authPath),
+            "attach": [
+                "argv": ["opencode", "attach", .string(endpoint.baseURL), "--dir", .string(workspace.path)],
+                "environment": [
+                    "OPENCODE_SERVER_USERNAME": .string(username), "OPENCODE_SERVER_PASSWORD": .string(password),
+                ],
+            ],
+        ]
+    }
+
+    /// Runs a request against the opencode serving `workspace`: the supervised one for a local workspace
+    /// (waiting while it starts or restarts, and retrying a request that failed because it died), the
+    /// workspace's own server for a remote one.
+    private func withOpenCode(
+        for workspace: Workspace,
+        markWarm: Bool = true,
+        _ request: (OpenCodeEndpoint, String?) async throws(OpenCodeClient.Failure) -> JSONValue
+    ) async throws(OpenWorkError) -> JSONValue {
+        if workspace.kind == .remote {
+            let endpoint = OpenCodeEndpoint(baseURL: workspace.baseURL ?? "")
+            do {
+                return try await request(endpoint, workspace.directory)
+            } catch {
+                throw OpenWorkError(
+                    .opencodeRequestFailed, "the remote opencode at \(endpoint.baseURL) failed: \(error.description)",
+                    details: ["baseUrl": .string(endpoint.baseURL)])
+            }
+        }
+        let deadline = ContinuousClock.now + configuration.readyDeadline
+        while true {
+            let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+            let endpoint = try await supervisor.readyEndpoint(within: remaining)
+            let pid = await supervisor.status["pid"]?.int64Value
+            do {
+                let result = try await request(endpoint, workspace.path)
+                if markWarm, let pid, warm[workspace.id] != pid {
+                    warm[workspace.id] = pid
+                    events.publish(
+                        "instance.created",
+                        ["workspaceId": .string(workspace.id), "directory": .string(workspace.path)])
+                }
+                return result
+            } catch  where error.status == nil && ContinuousClock.now < deadline {
+                // No answer at all: opencode died or hung under us. Wait for the supervisor's replacement.
+                try? await Task.sleep(for: .milliseconds(20))
+            } catch {
+                throw OpenWorkError(
+                    .opencodeRequestFailed, "opencode failed the request: \(error.description)",
+                    details: ["status": error.status.map { .integer(Int64($0)) } ?? .null, "body": error.body ?? .null])
+            }
+        }
+    }
+
+    private static func directory(of workspace: Workspace) -> String? {
+        workspace.kind == .local ? workspace.path : workspace.directory
+    }
+
+    // MARK: Status
+
+    public func health() async -> JSONValue {
+        let state = try? await registry.state()
+        let uptime = ContinuousClock.now - started
+        return [
+            "ok": true, "version": .string(OpenWorkVersion.current), "pid": .integer(Int64(getpid())),
+            "startedAt": .integer(startedAt), "uptimeMs": .integer(uptime.milliseconds),
+            "dataDir": .string(configuration.dataDirectory.path), "opencode": await supervisor.status,
+            "activeId": state?.activeID.map(JSONValue.string) ?? .null,
+            "workspaceCount": .integer(Int64(state?.workspaces.count ?? 0)),
+        ]
+    }
+
+    public func opencodeStatus() async -> JSONValue {
+        var status = await supervisor.status
+        status["stderr"] = .array(await supervisor.stderrTail.map(JSONValue.string))
+        return status
+    }
+}

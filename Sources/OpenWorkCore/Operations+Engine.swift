@@ -1,0 +1,78 @@
+import OpenWorkJSON
+import OpenWorkRPC
+
+extension Operations {
+    private struct SubscribeParams: Decodable {
+        var types: [String]?
+    }
+
+    private struct RestartParams: Decodable {
+        var wait: Bool?
+    }
+
+    static func engineMethods(_ engine: Engine?) -> [RPCMethod] {
+        @Sendable func need() throws(OpenWorkError) -> Engine {
+            guard let engine else { throw OpenWorkError(.dataDirUnusable, "no engine is running") }
+            return engine
+        }
+        return [
+            RPCMethod(
+                "opencode.status",
+                summary: "The supervised opencode: state, pid, baseUrl, version, restarts, last exit, stderr tail.",
+                result: RPCResultDescription("status", schema: ["type": "object"]), decoding: NoParams.self
+            ) { _ in try await need().opencodeStatus() },
+            RPCMethod(
+                "opencode.restart",
+                summary:
+                    "Starts a fresh opencode now, also out of state `failed`; waits until it is ready unless `wait` is false.",
+                params: [
+                    RPCParameter(
+                        "wait", "wait until ready (default true)", schema: ["type": "boolean"], required: false)
+                ],
+                result: RPCResultDescription("status", schema: ["type": "object"]), decoding: RestartParams.self
+            ) { params in
+                let engine = try need()
+                await engine.supervisor.restart()
+                if params.wait ?? true { _ = try await engine.supervisor.readyEndpoint(within: .seconds(30)) }
+                return await engine.opencodeStatus()
+            },
+            RPCMethod(
+                "events.subscribe",
+                summary: "Streams engine events to this connection as `event` notifications.",
+                description: """
+                    After the answer, each event arrives as `{"jsonrpc":"2.0","method":"event","params":{"type":…,\
+                    "time":…,…}}` until the connection ends. `types` filters by exact type or by prefix ending in \
+                    `.*` (e.g. `opencode.*`).
+                    """,
+                params: [
+                    RPCParameter(
+                        "types", "event types to receive (default: all)",
+                        schema: ["type": "array", "items": ["type": "string"]], required: false)
+                ],
+                result: RPCResultDescription("subscription", schema: ["type": "object"])
+            ) { call in
+                let engine = try need()
+                guard let session = call.session else {
+                    throw RPCError.invalidRequest("events.subscribe needs a connection that can receive notifications")
+                }
+                let types = try call.decode(SubscribeParams.self).types
+                let stream = engine.events.subscribe()
+                session.own(
+                    Task {
+                        for await event in stream where Self.matches(event, types) {
+                            session.notify("event", event)
+                        }
+                    })
+                return ["subscribed": true, "types": types.map { .array($0.map(JSONValue.string)) } ?? .null]
+            },
+        ]
+    }
+
+    static func matches(_ event: JSONValue, _ types: [String]?) -> Bool {
+        guard let types, !types.isEmpty else { return true }
+        let type = event["type"]?.stringValue ?? ""
+        return types.contains { pattern in
+            pattern.hasSuffix(".*") ? type.hasPrefix(String(pattern.dropLast())) : type == pattern
+        }
+    }
+}

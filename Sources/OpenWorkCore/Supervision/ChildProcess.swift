@@ -1,0 +1,280 @@
+import CSystemShims
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A supervised child: spawned in its own process group with an explicit argv and environment (never
+/// through a shell), its stdout and stderr read line by line into bounded buffers, reaped by a waiter thread.
+///
+/// It does not restart anything or decide anything; ``Supervisor`` does. Stopping signals the whole group,
+/// so grandchildren die with the child.
+public final class ChildProcess: Sendable {
+    public let pid: Int32
+    /// The child's start time in clock ticks since boot (Linux), which with the pid identifies the process
+    /// even after its pid is reused.
+    public let startTicks: UInt64?
+    public let executable: String
+    private let output: LineBuffer
+    private let errors: LineBuffer
+    private let exitState = ExitState()
+
+    /// How a child ended.
+    public enum Exit: Sendable, Hashable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let code): "exit \(code)"
+            case .signaled(let signal): "signal \(signal)"
+            }
+        }
+
+        public var json: [String: Int64] {
+            switch self {
+            case .exited(let code): ["code": Int64(code)]
+            case .signaled(let signal): ["signal": Int64(signal)]
+            }
+        }
+    }
+
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Starts `executable` with `arguments` and exactly `environment`.
+    public init(
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        workingDirectory: String? = nil,
+        keepLines: Int = 200
+    ) throws(SpawnError) {
+        var output: [Int32] = [-1, -1]
+        var errors: [Int32] = [-1, -1]
+        guard openwork_pipe_cloexec(&output) == 0, openwork_pipe_cloexec(&errors) == 0 else {
+            throw SpawnError(description: "cannot create pipes: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var child: pid_t = 0
+        let argv = [executable] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        let status = withCStringArray(argv) { argvPointer in
+            withCStringArray(envp) { envPointer in
+                posix_spawn(&child, executable, &actions, &attributes, argvPointer, envPointer)
+            }
+        }
+        close(output[1])
+        close(errors[1])
+        guard status == 0 else {
+            close(output[0])
+            close(errors[0])
+            throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        self.pid = child
+        self.executable = executable
+        self.startTicks = ProcessIdentity.startTicks(of: child)
+        self.output = LineBuffer(descriptor: output[0], keep: keepLines, name: "stdout")
+        self.errors = LineBuffer(descriptor: errors[0], keep: keepLines, name: "stderr")
+        let exitState = self.exitState
+        let spawned = child
+        let thread = Thread {
+            var status: Int32 = 0
+            while waitpid(spawned, &status, 0) < 0 && errno == EINTR {}
+            let code = openwork_wait_exit_code(status)
+            exitState.finish(code >= 0 ? .exited(code) : .signaled(openwork_wait_signal(status)))
+        }
+        thread.name = "openwork.reaper.\(child)"
+        thread.start()
+    }
+
+    /// Lines the child wrote to stdout, as they arrive, from the first; ends at end of file.
+    public var outputLines: AsyncStream<String> { output.stream() }
+
+    /// The last lines of stdout and stderr (at most the number kept).
+    public func recentOutput() -> [String] { output.recent() }
+    public func recentErrors() -> [String] { errors.recent() }
+
+    /// The exit, once the child has been reaped.
+    public var exit: Exit? { exitState.value }
+
+    /// Waits for the child to be reaped.
+    public func waitForExit() async -> Exit { await exitState.wait() }
+
+    /// Waits for the child to be reaped, up to `timeout`; `nil` when it is still running.
+    public func waitForExit(timeout: Duration) async -> Exit? {
+        await withTaskGroup(of: Exit?.self) { group in
+            group.addTask { await self.waitForExit() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? exit
+        }
+    }
+
+    /// Sends a signal to the whole process group (nothing once the child is reaped: the group id could be
+    /// reused).
+    public func signalGroup(_ signal: Int32) {
+        guard exit == nil else { return }
+        kill(-pid, signal)
+    }
+
+    /// SIGTERM and SIGCONT to the group, up to `grace` to exit, then SIGKILL to the group.
+    ///
+    /// - Returns: how the child ended.
+    @discardableResult
+    public func stop(grace: Duration) async -> Exit {
+        if let exit {
+            kill(-pid, SIGKILL)  // anything the child left behind in its group
+            return exit
+        }
+        kill(-pid, SIGTERM)
+        kill(-pid, SIGCONT)
+        if let exit = await waitForExit(timeout: grace) {
+            kill(-pid, SIGKILL)
+            return exit
+        }
+        kill(-pid, SIGKILL)
+        return await waitForExit()
+    }
+}
+
+/// The exit status, set once by the reaper thread and awaited by anyone.
+private final class ExitState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var exit: ChildProcess.Exit?
+    private var waiters: [CheckedContinuation<ChildProcess.Exit, Never>] = []
+
+    var value: ChildProcess.Exit? { lock.withLock { exit } }
+
+    func finish(_ exit: ChildProcess.Exit) {
+        let waiting = lock.withLock {
+            self.exit = exit
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in waiting { waiter.resume(returning: exit) }
+    }
+
+    func wait() async -> ChildProcess.Exit {
+        await withCheckedContinuation { continuation in
+            let done = lock.withLock { () -> ChildProcess.Exit? in
+                if let exit { return exit }
+                waiters.append(continuation)
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+}
+
+/// Reads one pipe on its own thread into a bounded list of recent lines and any live streams.
+private final class LineBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var all: [String] = []
+    private var closed = false
+    private var continuations: [AsyncStream<String>.Continuation] = []
+    private let keep: Int
+
+    init(descriptor: Int32, keep: Int, name: String) {
+        self.keep = keep
+        let thread = Thread { [self] in run(descriptor) }
+        thread.name = "openwork.child.\(name)"
+        thread.start()
+    }
+
+    func recent() -> [String] { lock.withLock { lines } }
+
+    /// A stream of every line from the first one (earlier lines are replayed, up to the number kept).
+    func stream() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        lock.withLock {
+            for line in all { continuation.yield(line) }
+            if closed {
+                continuation.finish()
+            } else {
+                continuations.append(continuation)
+            }
+        }
+        return stream
+    }
+
+    private func run(_ descriptor: Int32) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            pending.append(contentsOf: chunk[0..<count])
+            while let newline = pending.firstIndex(of: 10) {
+                var line = pending[..<newline]
+                if line.last == 13 { line = line.dropLast() }
+                deliver(String(decoding: line.prefix(4_096), as: UTF8.self))
+                pending.removeSubrange(...newline)
+            }
+            if pending.count > 65_536 {
+                deliver(String(decoding: pending.prefix(4_096), as: UTF8.self))
+                pending.removeAll()
+            }
+        }
+        if !pending.isEmpty { deliver(String(decoding: pending.prefix(4_096), as: UTF8.self)) }
+        close(descriptor)
+        let finished = lock.withLock {
+            closed = true
+            defer { continuations = [] }
+            return continuations
+        }
+        for continuation in finished { continuation.finish() }
+    }
+
+    private func deliver(_ line: String) {
+        let listeners = lock.withLock {
+            lines.append(line)
+            if lines.count > keep { lines.removeFirst(lines.count - keep) }
+            if all.count < keep { all.append(line) }
+            return continuations
+        }
+        for continuation in listeners { continuation.yield(line) }
+    }
+}
+
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer {
+        for pointer in pointers { free(pointer) }
+    }
+    return pointers.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
+        return body(base)
+    }
+}

@@ -1,0 +1,379 @@
+import Foundation
+public import OpenWorkJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Keeps one `opencode serve` alive: starts it, waits until it is ready, probes its health, restarts it with
+/// backoff when it dies or hangs, gives up on a crash loop, and stops it with its whole process group.
+///
+/// The decisions come from ``RestartPolicy``; this actor only performs them. opencode is always started as
+/// `opencode serve --hostname 127.0.0.1 --port 0`, with a random password in its environment (never on
+/// argv); its port is learned from its stdout and confirmed with an authenticated `GET /global/health`.
+public actor Supervisor {
+    public struct Configuration: Sendable {
+        public var executable: String
+        /// The child's environment before the credentials are added.
+        public var environment: [String: String]
+        public var username = "opencode"
+        public var password: String = Supervisor.randomSecret()
+        public var startTimeout: Duration = .seconds(30)
+        public var versionTimeout: Duration = .seconds(10)
+        public var probeInterval: Duration = .seconds(5)
+        public var probeTimeout: Duration = .seconds(2)
+        public var probeMisses = 3
+        public var stopGrace: Duration = .seconds(5)
+        public var policy = RestartPolicy()
+
+        public init(executable: String, environment: [String: String]) {
+            self.executable = executable
+            self.environment = environment
+        }
+    }
+
+    public enum Phase: String, Sendable {
+        case stopped, starting, ready, restarting, failed
+    }
+
+    /// The child as recorded in the state file, so a later engine can find it if this one dies.
+    public struct ChildRecord: Sendable, Hashable {
+        public var pid: Int32
+        public var startTicks: UInt64?
+        public var port: Int?
+        public var baseURL: String?
+        public var startedAt: Int64
+
+        public var json: JSONValue {
+            var members: [String: JSONValue] = [
+                "pid": .integer(Int64(pid)), "pgid": .integer(Int64(pid)), "startedAt": .integer(startedAt),
+            ]
+            if let startTicks { members["startTicks"] = .integer(Int64(startTicks)) }
+            if let port { members["port"] = .integer(Int64(port)) }
+            if let baseURL { members["baseUrl"] = .string(baseURL) }
+            return .object(members)
+        }
+    }
+
+    private let configuration: Configuration
+    private let client: OpenCodeClient
+    private let events: EventBus
+    private let record: @Sendable (ChildRecord?) async -> Void
+    private var phase = Phase.stopped
+    private var policyState = RestartPolicy.State()
+    private var child: ChildProcess?
+    private var endpoint: OpenCodeEndpoint?
+    private var version: String?
+    private var restarts = 0
+    private var lastExit: ChildProcess.Exit?
+    private var lastErrors: [String] = []
+    private var failure: String?
+    private var startedAt: Int64?
+    private var loop: Task<Void, Never>?
+    private var stopping = false
+    private var skipBackoff = false
+    private var childReady = false
+
+    /// - Parameter record: called with the child's identity when one is spawned and with `nil` when it is gone.
+    public init(
+        _ configuration: Configuration,
+        client: OpenCodeClient,
+        events: EventBus,
+        record: @escaping @Sendable (ChildRecord?) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.events = events
+        self.record = record
+    }
+
+    public nonisolated static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    // MARK: Status
+
+    public var status: JSONValue {
+        var members: [String: JSONValue] = [
+            "state": .string(phase.rawValue), "restarts": .integer(Int64(restarts)),
+            "pid": child.map { .integer(Int64($0.pid)) } ?? .null,
+            "baseUrl": endpoint.map { .string($0.baseURL) } ?? .null,
+            "version": version.map(JSONValue.string) ?? .null,
+            "startedAt": startedAt.map(JSONValue.integer) ?? .null,
+            "lastExit": lastExit.map { .object($0.json.mapValues(JSONValue.integer)) } ?? .null,
+        ]
+        if let failure { members["reason"] = .string(failure) }
+        return .object(members)
+    }
+
+    public var currentPhase: Phase { phase }
+
+    /// The last stderr lines of the current or last child.
+    public var stderrTail: [String] { Array((child?.recentErrors() ?? lastErrors).suffix(20)) }
+
+    // MARK: Control
+
+    /// Starts supervising (idempotent). Does nothing in state `failed`: only ``restart()`` leaves it.
+    public func start() {
+        guard loop == nil, phase != .failed else { return }
+        stopping = false
+        loop = Task { await self.run() }
+    }
+
+    /// Forgets the failure history and starts a fresh child now (the running one, if any, is stopped first).
+    public func restart() async {
+        configuration.policy.reset(&policyState)
+        failure = nil
+        if loop != nil {
+            // Running, starting or waiting out a backoff: replace the child now.
+            skipBackoff = true
+            if let child { await child.stop(grace: configuration.stopGrace) }
+            return
+        }
+        if phase == .failed { phase = .stopped }
+        start()
+    }
+
+    /// Stops the child (TERM + CONT to its group, grace, KILL) and supervision; waits until both are gone.
+    public func stop() async {
+        stopping = true
+        if let child { await child.stop(grace: configuration.stopGrace) }
+        await loop?.value
+        loop = nil
+        if phase != .failed { phase = .stopped }
+    }
+
+    /// The endpoint of a ready opencode, starting it when needed and waiting while it starts or restarts.
+    ///
+    /// - Throws: `opencode_unavailable` (with the state, the last exit and stderr tail) when it is not ready
+    ///   within `deadline` or supervision has given up.
+    public func readyEndpoint(within deadline: Duration) async throws(OpenWorkError) -> OpenCodeEndpoint {
+        start()
+        let end = ContinuousClock.now + deadline
+        while true {
+            if phase == .ready, let endpoint { return endpoint }
+            if phase == .failed || ContinuousClock.now >= end {
+                let why =
+                    phase == .failed
+                    ? "opencode has failed: \(failure ?? "unknown")"
+                    : "opencode was not ready within \(deadline.secondsText)"
+                throw OpenWorkError(
+                    .opencodeUnavailable, why,
+                    details: [
+                        "state": .string(phase.rawValue), "lastExit": status["lastExit"] ?? .null,
+                        "stderr": .array(stderrTail.map(JSONValue.string)),
+                        "reason": failure.map(JSONValue.string) ?? .null,
+                    ])
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    // MARK: The loop
+
+    private func run() async {
+        if version == nil {
+            do {
+                version = try await checkVersion()
+            } catch {
+                fail(error.message)
+                return
+            }
+        }
+        while !stopping {
+            childReady = false
+            phase = .starting
+            events.publish("opencode.starting", ["attempt": .integer(Int64(policyState.consecutiveExits + 1))])
+            let spawned: ChildProcess
+            do {
+                spawned = try ChildProcess(
+                    executable: configuration.executable,
+                    arguments: ["serve", "--hostname", "127.0.0.1", "--port", "0"],
+                    environment: configuration.environment.merging([
+                        "OPENCODE_SERVER_USERNAME": configuration.username,
+                        "OPENCODE_SERVER_PASSWORD": configuration.password,
+                    ]) { _, new in new })
+            } catch {
+                lastErrors = [error.description]
+                guard await decideAfterEnd(wasReady: false) else { return }
+                continue
+            }
+            child = spawned
+            startedAt = Registry.Clock.unixMilliseconds()
+            await record(ChildRecord(pid: spawned.pid, startTicks: spawned.startTicks, startedAt: startedAt ?? 0))
+            if let ready = await waitUntilReady(spawned) {
+                endpoint = ready
+                phase = .ready
+                childReady = true
+                configuration.policy.ready(&policyState, at: .now)
+                await record(
+                    ChildRecord(
+                        pid: spawned.pid, startTicks: spawned.startTicks,
+                        port: URLComponents(string: ready.baseURL)?.port,
+                        baseURL: ready.baseURL, startedAt: startedAt ?? 0))
+                events.publish(
+                    "opencode.ready",
+                    [
+                        "pid": .integer(Int64(spawned.pid)), "baseUrl": .string(ready.baseURL),
+                        "version": version.map(JSONValue.string) ?? .null,
+                    ])
+                await monitor(spawned, ready)
+            } else if !stopping {
+                events.publish("opencode.start_timeout", ["pid": .integer(Int64(spawned.pid))])
+            }
+            let exit = await spawned.stop(grace: configuration.stopGrace)
+            lastExit = exit
+            lastErrors = spawned.recentErrors()
+            child = nil
+            endpoint = nil
+            await record(nil)
+            var exited: [String: JSONValue] = ["pid": .integer(Int64(spawned.pid))]
+            for (key, value) in exit.json { exited[key] = .integer(value) }
+            events.publish("opencode.exited", exited)
+            if stopping { break }
+            guard await decideAfterEnd(wasReady: childReady) else { return }
+        }
+        phase = .stopped
+    }
+
+    /// Applies the policy after a child ended; returns false when supervision stops (crash loop or stop).
+    private func decideAfterEnd(wasReady: Bool) async -> Bool {
+        switch configuration.policy.ended(&policyState, wasReady: wasReady, at: .now) {
+        case .giveUp(let reason):
+            fail(reason)
+            return false
+        case .restart(let delay, let attempt):
+            restarts += 1
+            phase = .restarting
+            let wait = skipBackoff ? Duration.zero : delay
+            events.publish(
+                "opencode.restarting", ["attempt": .integer(Int64(attempt)), "delayMs": .integer(wait.milliseconds)])
+            // Sleep in slices so stop() and restart() cut the wait short; the loop task is never cancelled,
+            // since a cancelled task would end every later sleep and probe at once.
+            let end = ContinuousClock.now + wait
+            while ContinuousClock.now < end && !stopping && !skipBackoff {
+                try? await Task.sleep(for: min(.milliseconds(20), end - ContinuousClock.now))
+            }
+            skipBackoff = false
+            return !stopping
+        }
+    }
+
+    private func fail(_ reason: String) {
+        phase = .failed
+        failure = reason
+        loop = nil
+        events.publish("opencode.failed", ["reason": .string(reason)])
+    }
+
+    /// Waits for the listening line and then a healthy authenticated probe, within the start timeout.
+    private func waitUntilReady(_ spawned: ChildProcess) async -> OpenCodeEndpoint? {
+        let deadline = ContinuousClock.now + configuration.startTimeout
+        let lines = spawned.outputLines
+        let baseURL: String? = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await line in lines {
+                    if let url = Self.listeningURL(in: line) { return url }
+                }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let baseURL, !stopping else { return nil }
+        let endpoint = OpenCodeEndpoint(
+            baseURL: baseURL, username: configuration.username, password: configuration.password)
+        while ContinuousClock.now < deadline && spawned.exit == nil && !stopping {
+            let remaining = deadline - ContinuousClock.now
+            if let health = try? await client.health(endpoint, timeout: min(configuration.probeTimeout, remaining)),
+                health["healthy"] == true
+            {
+                return endpoint
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    /// Returns when the child exits, or after `probeMisses` failed health probes in a row.
+    private func monitor(_ spawned: ChildProcess, _ endpoint: OpenCodeEndpoint) async {
+        let client = client
+        let interval = configuration.probeInterval
+        let timeout = configuration.probeTimeout
+        let limit = configuration.probeMisses
+        let events = events
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await spawned.waitForExit() }
+            group.addTask {
+                var misses = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if Task.isCancelled { return }
+                    if (try? await client.health(endpoint, timeout: timeout))?["healthy"] == true {
+                        misses = 0
+                    } else {
+                        misses += 1
+                        if misses >= limit {
+                            events.publish(
+                                "opencode.unhealthy",
+                                ["pid": .integer(Int64(spawned.pid)), "misses": .integer(Int64(misses))])
+                            return
+                        }
+                    }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// `opencode --version`, within the version timeout; a 2.x (or later) major is refused.
+    private func checkVersion() async throws(OpenWorkError) -> String {
+        let probe: ChildProcess
+        do {
+            probe = try ChildProcess(
+                executable: configuration.executable, arguments: ["--version"], environment: configuration.environment,
+                workingDirectory: NSTemporaryDirectory())
+        } catch {
+            throw OpenWorkError(
+                .opencodeStartFailed, "cannot run \(configuration.executable) --version: \(error.description)",
+                details: ["executable": .string(configuration.executable)])
+        }
+        guard await probe.waitForExit(timeout: configuration.versionTimeout) != nil else {
+            await probe.stop(grace: .milliseconds(100))
+            throw OpenWorkError(
+                .opencodeStartFailed,
+                "\(configuration.executable) --version did not answer within \(configuration.versionTimeout.secondsText)"
+            )
+        }
+        var text = ""
+        for await line in probe.outputLines where !line.isEmpty {
+            text = line.trimmingWhitespace
+            break
+        }
+        if let major = Int(text.prefix { $0.isNumber }), major >= 2 {
+            throw OpenWorkError(
+                .opencodeUnsupportedVersion,
+                "opencode \(text) is not supported: this openwork speaks the V1 server API (1.x); 2.x needs a V2 adapter",
+                details: ["version": .string(text), "executable": .string(configuration.executable)])
+        }
+        return text.isEmpty ? "unknown" : text
+    }
+
+    /// The base URL in `opencode server listening on http://host:port`, if the line is that line.
+    static func listeningURL(in line: String) -> String? {
+        let marker = "opencode server listening on "
+        guard let range = line.range(of: marker) else { return nil }
+        let url = String(line[range.upperBound...]).trimmingWhitespace
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { return nil }
+        return url
+    }
+}
