@@ -89,6 +89,8 @@ let package = Package(
                 "OpenWorkJSON",
                 "fake-opencode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -32,8 +32,8 @@ extension Operations {
                 result: RPCResultDescription("status", schema: ["type": "object"]), decoding: RestartParams.self
             ) { params in
                 let engine = try need()
-                await engine.supervisor.restart()
-                if params.wait ?? true { _ = try await engine.supervisor.readyEndpoint(within: .seconds(30)) }
+                try await engine.restartOpenCode()
+                if params.wait ?? true { try await engine.waitUntilReady() }
                 return await engine.opencodeStatus()
             },
             RPCMethod(

@@ -1,14 +1,19 @@
-public import Foundation
+import Foundation
 public import OpenWorkJSON
 
 /// A spawned `openwork rpc` session: write requests as lines, read answers as parsed JSON.
 public final class RPCProcess: @unchecked Sendable {
     public let process: TestProcess
+    /// A private data directory, used unless the arguments or environment name another.
+    public let dataDirectory: TemporaryDirectory
     private var nextID: Int64 = 1
 
-    /// Starts the built `openwork rpc` with extra arguments and environment.
+    /// Starts the built `openwork rpc` with extra arguments and environment, never on the user's own data
+    /// directory: `OPENWORK_DATA_DIR` defaults to a fresh temporary directory.
     public init(arguments: [String] = [], environment: [String: String] = [:]) throws {
+        dataDirectory = try TemporaryDirectory("rpc-data")
         var merged = ProcessInfo.processInfo.environment
+        merged["OPENWORK_DATA_DIR"] = dataDirectory.path
         merged.merge(environment) { _, new in new }
         process = try TestProcess(BuiltProducts.path(of: "openwork"), ["rpc"] + arguments, environment: merged)
     }

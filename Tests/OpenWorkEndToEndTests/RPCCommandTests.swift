@@ -199,6 +199,8 @@ struct RPCCommandTests {
             """
         var environment = ProcessInfo.processInfo.environment
         environment["OPENWORK"] = Self.openwork
+        let data = try TemporaryDirectory("epipe")
+        environment["OPENWORK_DATA_DIR"] = data.path
         let shell = try TestProcess("/bin/bash", ["-c", script], environment: environment)
         #expect(try await shell.readLine(within: .seconds(60)) == "0")
         #expect(try await shell.waitForExit(within: .seconds(10)).code == 0)
@@ -209,8 +211,7 @@ struct RPCCommandTests {
     static func withoutVolatile(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(var members):
-            members["pid"] = nil
-            members["uptimeMs"] = nil
+            for key in ["pid", "uptimeMs", "startedAt", "dataDir"] { members[key] = nil }
             return .object(members.mapValues(withoutVolatile))
         case .array(let elements):
             return .array(elements.map(withoutVolatile))

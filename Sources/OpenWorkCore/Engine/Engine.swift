@@ -11,9 +11,13 @@ public import OpenWorkJSON
 /// One engine per data directory: the registry, one supervised opencode, and the routing of every
 /// workspace to it by directory.
 ///
-/// Lifetime is scoped: ``run(_:_:)`` takes the data directory's lock, cleans up an opencode left behind by
-/// an engine that died, runs the body, and on the way out stops opencode (its whole process group) and
-/// writes what is pending. opencode is started on the first call that needs it and then kept alive.
+/// Lifetime is scoped: ``run(_:_:)`` runs the body and on the way out stops opencode (its whole process
+/// group) and writes what is pending.
+///
+/// Ownership: registry operations are safe from any number of processes (the state file has its own lock).
+/// Supervising opencode is not: the first call that needs opencode takes the data directory's `daemon.lock`
+/// for the rest of the engine's life, terminates an opencode left behind by an engine that died, and starts
+/// one. Another process that needs opencode meanwhile gets `data_dir_locked`.
 public actor Engine {
     public struct Configuration: Sendable {
         public var dataDirectory: DataDirectory
@@ -52,15 +56,14 @@ public actor Engine {
     private nonisolated let client: OpenCodeClient
     private let http: HTTPClient
     private let configuration: Configuration
-    private let lock: DataDirectoryLock
+    private var ownership: Task<Result<DataDirectoryLock, OpenWorkError>, Never>?
     private let startedAt = Registry.Clock.unixMilliseconds()
     private let started = ContinuousClock.now
     /// Workspaces whose instance was touched since their last disposal, with the opencode pid that holds it.
     private var warm: [String: Int64] = [:]
 
-    private init(_ configuration: Configuration, lock: DataDirectoryLock) throws(OpenWorkError) {
+    private init(_ configuration: Configuration) throws(OpenWorkError) {
         self.configuration = configuration
-        self.lock = lock
         let events = EventBus()
         self.events = events
         var registryConfiguration = Registry.Configuration(
@@ -86,9 +89,7 @@ public actor Engine {
         _ configuration: Configuration,
         _ body: (Engine) async throws -> T
     ) async throws -> T {
-        let lock = try DataDirectoryLock(configuration.dataDirectory)
-        let engine = try Engine(configuration, lock: lock)
-        await engine.terminateOrphan()
+        let engine = try Engine(configuration)
         do {
             let result = try await body(engine)
             await engine.shutdown()
@@ -103,8 +104,47 @@ public actor Engine {
     public func shutdown() async {
         await supervisor.stop()
         await registry.flushUses()
-        try? await registry.setRecord(.opencode, nil)
+        if case .success? = await ownership?.value { try? await registry.setRecord(.opencode, nil) }
+        ownership = nil
         try? await http.shutdown()
+    }
+
+    /// Takes the data directory's lock (once) and cleans up after a dead predecessor, before opencode is used.
+    private func own() async throws(OpenWorkError) {
+        if ownership == nil {
+            let directory = configuration.dataDirectory
+            ownership = Task { () async -> Result<DataDirectoryLock, OpenWorkError> in
+                do {
+                    let lock = try DataDirectoryLock(directory)
+                    await self.terminateOrphan()
+                    return .success(lock)
+                } catch {
+                    return .failure(error as? OpenWorkError ?? OpenWorkError(.dataDirUnusable, "\(error)"))
+                }
+            }
+        }
+        guard let result = await ownership?.value else { return }
+        if case .failure(let error) = result {
+            ownership = nil
+            throw error
+        }
+    }
+
+    /// Starts a fresh opencode now (also out of state `failed`).
+    public func restartOpenCode() async throws(OpenWorkError) {
+        try await own()
+        await supervisor.restart()
+    }
+
+    /// The endpoint of the supervised opencode once it is ready.
+    private func readyEndpoint(within deadline: Duration) async throws(OpenWorkError) -> OpenCodeEndpoint {
+        try await own()
+        return try await supervisor.readyEndpoint(within: deadline)
+    }
+
+    /// Waits until opencode is ready (for `opencode.restart`).
+    public func waitUntilReady() async throws(OpenWorkError) {
+        _ = try await readyEndpoint(within: configuration.readyDeadline)
     }
 
     /// An opencode recorded by an engine that died (same pid *and* start time) is terminated before anything
@@ -229,7 +269,7 @@ public actor Engine {
                 "directory": workspace.directory.map(JSONValue.string) ?? .null,
             ]
         }
-        let endpoint = try await supervisor.readyEndpoint(within: configuration.readyDeadline)
+        let endpoint = try await readyEndpoint(within: configuration.readyDeadline)
         let username = endpoint.username ?? "opencode"
         let password = endpoint.password ?? ""
         let auth: JSONValue = [
@@ -271,7 +311,7 @@ public actor Engine {
         let deadline = ContinuousClock.now + configuration.readyDeadline
         while true {
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
-            let endpoint = try await supervisor.readyEndpoint(within: remaining)
+            let endpoint = try await readyEndpoint(within: remaining)
             let pid = await supervisor.status["pid"]?.int64Value
             do {
                 let result = try await request(endpoint, workspace.path)

@@ -122,8 +122,8 @@ public final class ChildProcess: Sendable {
     /// The exit, once the child has been reaped.
     public var exit: Exit? { exitState.value }
 
-    /// Waits for the child to be reaped.
-    public func waitForExit() async -> Exit { await exitState.wait() }
+    /// Waits for the child to be reaped; `nil` only when the waiting task is cancelled.
+    public func waitForExit() async -> Exit? { await exitState.wait() }
 
     /// Waits for the child to be reaped, up to `timeout`; `nil` when it is still running.
     public func waitForExit(timeout: Duration) async -> Exit? {
@@ -162,35 +162,48 @@ public final class ChildProcess: Sendable {
             return exit
         }
         kill(-pid, SIGKILL)
-        return await waitForExit()
+        // SIGKILL cannot be ignored; the reaper reports the exit within moments.
+        while true {
+            if let exit = await waitForExit(timeout: .seconds(1)) { return exit }
+            kill(-pid, SIGKILL)
+        }
     }
 }
 
-/// The exit status, set once by the reaper thread and awaited by anyone.
+/// The exit status, set once by the reaper thread and awaited by anyone; a waiting task that is cancelled
+/// stops waiting (with `nil`), so a child that never exits cannot hold up a task group.
 private final class ExitState: @unchecked Sendable {
     private let lock = NSLock()
     private var exit: ChildProcess.Exit?
-    private var waiters: [CheckedContinuation<ChildProcess.Exit, Never>] = []
+    private var waiters: [UUID: CheckedContinuation<ChildProcess.Exit?, Never>] = [:]
 
     var value: ChildProcess.Exit? { lock.withLock { exit } }
 
     func finish(_ exit: ChildProcess.Exit) {
         let waiting = lock.withLock {
             self.exit = exit
-            defer { waiters = [] }
-            return waiters
+            defer { waiters = [:] }
+            return Array(waiters.values)
         }
         for waiter in waiting { waiter.resume(returning: exit) }
     }
 
-    func wait() async -> ChildProcess.Exit {
-        await withCheckedContinuation { continuation in
-            let done = lock.withLock { () -> ChildProcess.Exit? in
-                if let exit { return exit }
-                waiters.append(continuation)
-                return nil
+    /// The exit, or `nil` if the waiting task was cancelled first.
+    func wait() async -> ChildProcess.Exit? {
+        let id = UUID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcess.Exit?, Never>) in
+                let immediate: ChildProcess.Exit?? = lock.withLock {
+                    if let exit { return .some(exit) }
+                    if Task.isCancelled { return .some(nil) }
+                    waiters[id] = continuation
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
             }
-            if let done { continuation.resume(returning: done) }
+        } onCancel: {
+            let waiter = lock.withLock { waiters.removeValue(forKey: id) }
+            waiter?.resume(returning: nil)
         }
     }
 }

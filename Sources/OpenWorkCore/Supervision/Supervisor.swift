@@ -70,6 +70,7 @@ public actor Supervisor {
     private var lastExit: ChildProcess.Exit?
     private var lastErrors: [String] = []
     private var failure: String?
+    private var failureCode: OpenWorkError.Code?
     private var startedAt: Int64?
     private var loop: Task<Void, Never>?
     private var stopping = false
@@ -127,6 +128,7 @@ public actor Supervisor {
     public func restart() async {
         configuration.policy.reset(&policyState)
         failure = nil
+        failureCode = nil
         if loop != nil {
             // Running, starting or waiting out a backoff: replace the child now.
             skipBackoff = true
@@ -161,7 +163,7 @@ public actor Supervisor {
                     ? "opencode has failed: \(failure ?? "unknown")"
                     : "opencode was not ready within \(deadline.secondsText)"
                 throw OpenWorkError(
-                    .opencodeUnavailable, why,
+                    phase == .failed ? failureCode ?? .opencodeUnavailable : .opencodeUnavailable, why,
                     details: [
                         "state": .string(phase.rawValue), "lastExit": status["lastExit"] ?? .null,
                         "stderr": .array(stderrTail.map(JSONValue.string)),
@@ -179,7 +181,7 @@ public actor Supervisor {
             do {
                 version = try await checkVersion()
             } catch {
-                fail(error.message)
+                fail(error.message, code: error.code)
                 return
             }
         }
@@ -262,9 +264,10 @@ public actor Supervisor {
         }
     }
 
-    private func fail(_ reason: String) {
+    private func fail(_ reason: String, code: OpenWorkError.Code? = nil) {
         phase = .failed
         failure = reason
+        failureCode = code
         loop = nil
         events.publish("opencode.failed", ["reason": .string(reason)])
     }
@@ -369,7 +372,7 @@ public actor Supervisor {
     }
 
     /// The base URL in `opencode server listening on http://host:port`, if the line is that line.
-    static func listeningURL(in line: String) -> String? {
+    public static func listeningURL(in line: String) -> String? {
         let marker = "opencode server listening on "
         guard let range = line.range(of: marker) else { return nil }
         let url = String(line[range.upperBound...]).trimmingWhitespace

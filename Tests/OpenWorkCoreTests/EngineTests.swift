@@ -1,0 +1,364 @@
+import Foundation
+import OpenWorkCore
+import OpenWorkJSON
+import OpenWorkTesting
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The engine in this process, supervising the real `fake-opencode` binary.
+@Suite("Engine against fake-opencode", .timeLimit(.minutes(2)))
+struct EngineTests {
+    let root: TemporaryDirectory
+    let a: String
+    let b: String
+
+    init() throws {
+        let root = try TemporaryDirectory("engine")
+        let made = try root.makeDirectories("w/a", "w/b")
+        self.root = root
+        a = made[0]
+        b = made[1]
+    }
+
+    typealias Tuning = @Sendable (inout Supervisor.Configuration) -> Void
+
+    /// Runs `body` with an engine whose opencode is the fake with `knobs`, and fast supervisor timings.
+    func withEngine<T: Sendable>(
+        knobs: [String: String] = [:],
+        executable: String = FakeOpenCode.path,
+        tune: @escaping @Sendable (inout Supervisor.Configuration) -> Void = { _ in },
+        _ body: (Engine) async throws -> T
+    ) async throws -> T {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FAKE_OPENCODE_INTROSPECTION"] = "1"
+        environment.merge(knobs) { _, new in new }
+        var configuration = Engine.Configuration(
+            dataDirectory: DataDirectory(path: root.appending("data")), environment: environment)
+        configuration.opencodeExecutable = executable
+        configuration.readyDeadline = .seconds(10)
+        configuration.tuneSupervisor = { supervisor in
+            supervisor.startTimeout = .seconds(10)
+            supervisor.stopGrace = .seconds(2)
+            supervisor.policy.floor = .milliseconds(20)
+            supervisor.probeInterval = .milliseconds(200)
+            supervisor.probeTimeout = .milliseconds(500)
+            tune(&supervisor)
+        }
+        return try await Engine.run(configuration, body)
+    }
+
+    static func pid(_ engine: Engine) async -> Int32? {
+        await engine.supervisor.status["pid"]?.int64Value.flatMap { Int32(exactly: $0) }
+    }
+
+    static func baseURL(_ engine: Engine) async -> String {
+        await engine.supervisor.status["baseUrl"]?.stringValue ?? ""
+    }
+
+    static func instances(_ engine: Engine) async throws -> [String] {
+        try await FakeOpenCode.state(baseURL: baseURL(engine))["instances"]?.arrayValue?
+            .compactMap { $0["directory"]?.stringValue }.sorted() ?? []
+    }
+
+    @Test("two workspaces are served by one opencode, each in its own directory")
+    func twoWorkspacesOnePid() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.add(path: b, name: nil, cwd: nil)
+            let first = try await engine.path(a, cwd: nil)
+            let pid = await Self.pid(engine)
+            _ = try await engine.activate(b, cwd: nil)
+            let second = try await engine.path(b, cwd: nil)
+            #expect(first["path"]?["directory"] == .string(a))
+            #expect(second["path"]?["directory"] == .string(b))
+            #expect(await Self.pid(engine) == pid)
+            #expect(try await Self.instances(engine) == [a, b].sorted())
+            #expect(await engine.supervisor.status["restarts"] == 0)
+        }
+    }
+
+    @Test("an instance is created only on first use, and the list shows which are warm")
+    func justInTime() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.add(path: b, name: nil, cwd: nil)
+            #expect(await engine.supervisor.currentPhase == .stopped, "opencode starts on demand")
+            _ = try await engine.path(a, cwd: nil)
+            #expect(try await Self.instances(engine) == [a])
+            let list = try await engine.list()
+            let warm = list["workspaces"]?.arrayValue?.map { $0["warm"] }
+            #expect(warm == [true, false])
+            _ = try await engine.path(b, cwd: nil)
+            #expect(try await Self.instances(engine) == [a, b].sorted())
+        }
+    }
+
+    @Test("dispose frees the instance; the next path boots it again")
+    func disposeAndRecreate() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            #expect(try await engine.dispose(a, cwd: nil) == ["disposed": true])
+            #expect(try await Self.instances(engine) == [])
+            #expect(try await engine.info(a, cwd: nil)["workspace"]?["warm"] == false)
+            _ = try await engine.path(a, cwd: nil)
+            let state = try await FakeOpenCode.state(baseURL: Self.baseURL(engine))
+            #expect(state["bootCounts"]?[a] == 2)
+            #expect(try await engine.info(a, cwd: nil)["workspace"]?["warm"] == true)
+        }
+    }
+
+    @Test("bad references and paths give structured errors")
+    func structuredErrors() async throws {
+        try await withEngine { engine in
+            do {
+                _ = try await engine.add(path: root.appending("missing"), name: nil, cwd: nil)
+                Issue.record("added a missing path")
+            } catch let error as OpenWorkError { #expect(error.code == .invalidPath) }
+            do {
+                _ = try await engine.path("ws-000000000000", cwd: nil)
+                Issue.record("found an unknown workspace")
+            } catch let error as OpenWorkError { #expect(error.code == .workspaceNotFound) }
+        }
+    }
+
+    @Test("a killed opencode is restarted at once, and the next request succeeds with a new pid")
+    func restartAfterKill() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            let first = try #require(await Self.pid(engine))
+            kill(first, SIGKILL)
+            let replaced = await FakeOpenCode.eventually {
+                let status = await engine.supervisor.status
+                return status["state"] == "ready" && status["pid"]?.int64Value != Int64(first)
+            }
+            #expect(replaced, "restarted without waiting for a request")
+            let answer = try await engine.path(a, cwd: nil)
+            #expect(answer["path"]?["directory"] == .string(a))
+            #expect(await Self.pid(engine) != first)
+            #expect(await engine.supervisor.status["lastExit"] == ["signal": 9])
+            #expect(try await engine.list()["workspaces"]?.arrayValue?.count == 1, "registry intact")
+        }
+    }
+
+    @Test("requests that arrive while opencode restarts wait and succeed (R1)")
+    func requestsWaitDuringRestart() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            let first = try #require(await Self.pid(engine))
+            let a = a
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(index * 5))
+                        let answer = try await engine.path(a, cwd: nil)
+                        #expect(answer["path"]?["directory"] == .string(a))
+                    }
+                }
+                kill(first, SIGKILL)
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("events of a kill/restart cycle arrive in order")
+    func eventOrder() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            let pid = try #require(await Self.pid(engine))
+            let stream = engine.events.subscribe()
+            kill(pid, SIGKILL)
+            var types: [String] = []
+            for await event in stream {
+                guard let type = event["type"]?.stringValue, type.hasPrefix("opencode.") else { continue }
+                types.append(type)
+                if type == "opencode.ready" { break }
+            }
+            #expect(types == ["opencode.exited", "opencode.restarting", "opencode.starting", "opencode.ready"])
+        }
+    }
+
+    @Test("a crash loop ends in failed with the child's stderr; opencode.restart recovers (R4)")
+    func crashLoopThenRestart() async throws {
+        let flag = root.appending("broken")
+        _ = FileManager.default.createFile(atPath: flag, contents: Data())
+        let wrapper = try FakeOpenCode.breakableWrapper(in: root.path, flag: flag)
+        let tuning: Tuning = { $0.policy.maximumStartFailures = 5 }
+        try await withEngine(executable: wrapper, tune: tuning) { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            do {
+                _ = try await engine.path(a, cwd: nil)
+                Issue.record("served while broken")
+            } catch let error as OpenWorkError {
+                #expect(error.code == .opencodeUnavailable)
+                #expect(error.details["state"] == "failed")
+                #expect(error.details["lastExit"] == ["code": 3])
+                #expect(error.details["stderr"]?.arrayValue?.contains("broken on purpose") == true)
+            }
+            #expect(await engine.supervisor.currentPhase == .failed)
+            try FileManager.default.removeItem(atPath: flag)
+            // Still failed: no spawns until someone asks.
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(await engine.supervisor.currentPhase == .failed)
+            await engine.supervisor.restart()
+            let answer = try await engine.path(a, cwd: nil)
+            #expect(answer["path"]?["directory"] == .string(a))
+        }
+    }
+
+    @Test("a hung opencode (SIGSTOP) is found by health probes and replaced (R5)")
+    func hungIsReplaced() async throws {
+        let tuning: Tuning = {
+            $0.probeTimeout = .milliseconds(200)
+            $0.stopGrace = .milliseconds(300)
+        }
+        try await withEngine(tune: tuning) { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            let first = try #require(await Self.pid(engine))
+            let clock = ContinuousClock()
+            let start = clock.now
+            kill(first, SIGSTOP)
+            let replaced = await FakeOpenCode.eventually(within: .seconds(10)) {
+                let status = await engine.supervisor.status
+                return status["state"] == "ready" && status["pid"]?.int64Value != Int64(first)
+            }
+            #expect(replaced)
+            #expect(clock.now - start < .seconds(5))
+            #expect(FakeOpenCode.isGone(first))
+            _ = try await engine.path(a, cwd: nil)
+        }
+    }
+
+    @Test("stop leaves no survivor: a SIGTERM-ignoring child and its grandchild are killed (R6)")
+    func stopKillsEverything() async throws {
+        let pidFile = root.appending("grandchild.pid")
+        let knobs = [
+            "FAKE_OPENCODE_IGNORE_SIGTERM": "1", "FAKE_OPENCODE_SPAWN_GRANDCHILD": "1",
+            "FAKE_OPENCODE_GRANDCHILD_PIDFILE": pidFile,
+        ]
+        let tuning: Tuning = { $0.stopGrace = .milliseconds(500) }
+        let (child, clock) = try await withEngine(knobs: knobs, tune: tuning) { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            return (try #require(await Self.pid(engine)), ContinuousClock.now)
+        }
+        let grandchild = try #require(
+            Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(FakeOpenCode.isGone(child))
+        #expect(await FakeOpenCode.eventually(within: .seconds(5)) { FakeOpenCode.isGone(grandchild) })
+        #expect(ContinuousClock.now - clock < .seconds(5))
+    }
+
+    @Test("an opencode that never becomes ready is killed after the start timeout and counted (R7)")
+    func neverReady() async throws {
+        let events = Locked<[JSONValue]>([])
+        let tuning: Tuning = {
+            $0.startTimeout = .milliseconds(300)
+            $0.policy.maximumStartFailures = 2
+            $0.stopGrace = .milliseconds(300)
+        }
+        try await withEngine(knobs: ["FAKE_OPENCODE_NEVER_LISTEN": "1"], tune: tuning) { engine in
+            let stream = engine.events.subscribe()
+            let collector = Task {
+                for await event in stream { events.withLock { $0.append(event) } }
+            }
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            do {
+                _ = try await engine.path(a, cwd: nil)
+                Issue.record("served without listening")
+            } catch let error as OpenWorkError {
+                #expect(error.code == .opencodeUnavailable)
+                #expect(error.details["state"] == "failed")
+            }
+            collector.cancel()
+        }
+        let seen = events.value
+        let timeouts = seen.filter { $0["type"] == "opencode.start_timeout" }
+        #expect(timeouts.count == 2)
+        for event in timeouts {
+            let pid = try #require(event["pid"]?.int64Value.flatMap { Int32(exactly: $0) })
+            #expect(FakeOpenCode.isGone(pid))
+        }
+        #expect(seen.contains { $0["type"] == "opencode.failed" })
+    }
+
+    @Test("a 2.x opencode is refused with opencode_unsupported_version")
+    func refuseVersionTwo() async throws {
+        try await withEngine(knobs: ["FAKE_OPENCODE_VERSION": "2.0.3"]) { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            do {
+                _ = try await engine.path(a, cwd: nil)
+                Issue.record("accepted 2.x")
+            } catch let error as OpenWorkError {
+                #expect(error.code == .opencodeUnsupportedVersion)
+                #expect(error.message.contains("2.0.3"))
+            }
+        }
+    }
+
+    @Test("a remote workspace is routed to its own server, unsupervised")
+    func remoteWorkspace() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENCODE_SERVER_PASSWORD"] = nil
+        let remote = try TestProcess(FakeOpenCode.path, ["serve", "--port", "0"], environment: environment)
+        do {
+            var baseURL = ""
+            while baseURL.isEmpty, let line = try await remote.readLine() {
+                baseURL = Supervisor.listeningURL(in: line) ?? ""
+            }
+            try await withEngine { engine in
+                _ = try await engine.addRemote(baseURL: baseURL, directory: "/srv/remote-project", name: "remote")
+                let answer = try await engine.path("remote", cwd: nil)
+                #expect(answer["path"]?["directory"] == "/srv/remote-project")
+                #expect(await engine.supervisor.currentPhase == .stopped, "no local opencode was needed")
+            }
+        } catch {
+            await remote.stop()
+            throw error
+        }
+        await remote.stop()
+    }
+
+    @Test("connect returns credentials and writes the 0600 auth file")
+    func connect() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            let connection = try await engine.connect(a, cwd: nil)
+            #expect(connection["directory"] == .string(a))
+            #expect(connection["password"]?.stringValue?.count == 64)
+            #expect(connection["attach"]?["argv"]?[1] == "attach")
+            let file = root.appending("data/openwork-orchestrator-auth.json")
+            let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?
+                .intValue
+            #expect(mode == 0o600)
+            let auth = try JSONValue(parsing: Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+            #expect(auth["password"] == connection["password"])
+        }
+    }
+
+    @Test("only one engine supervises opencode per data directory; others still use the registry")
+    func secondEngineRefused() async throws {
+        try await withEngine { first in
+            _ = try await first.add(path: a, name: nil, cwd: nil)
+            _ = try await first.path(a, cwd: nil)
+            try await withEngine { second in
+                _ = try await second.add(path: b, name: nil, cwd: nil)
+                do {
+                    _ = try await second.path(b, cwd: nil)
+                    Issue.record("two engines supervise opencode for one data directory")
+                } catch let error as OpenWorkError {
+                    #expect(error.code == .dataDirLocked)
+                }
+            }
+            #expect(try await first.list()["workspaces"]?.arrayValue?.count == 2)
+            _ = try await first.path(b, cwd: nil)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import OpenWorkJSON
+
+/// The fake's own routes for scenarios, served only with `FAKE_OPENCODE_INTROSPECTION=1`, without
+/// authentication and outside the request count:
+///
+/// - `GET /__fake/state`: pid, version, request count, live instances (directory, created time, boot count),
+///   boot counts per directory, disposals, the grandchild's pid;
+/// - `POST /__fake/permission {directory, permission, patterns, sessionID?, always?, metadata?, tool?}`: boots
+///   the directory's instance if needed, queues a permission request there, publishes `permission.asked`,
+///   and returns the request.
+struct Introspection: Sendable {
+    let server: FakeServer
+
+    func reply(to call: Call, route: Route) async -> Reply {
+        switch route {
+        case .fakeState:
+            return .json(status: 200, await state())
+        case .fakePermission:
+            do {
+                return try await askPermission(call.jsonObjectBody())
+            } catch let rejection as Reply.Rejection {
+                return .badRequest(rejection, input: (try? JSONValue(parsing: call.body)) ?? .null)
+            } catch let failure as InstanceBooter.Failure {
+                return .namedError(status: 500, name: failure.name, data: failure.data)
+            } catch {
+                return .unknownError("\(error)")
+            }
+        default:
+            return .notFound("Route not found: \(call.method) \(call.path)")
+        }
+    }
+
+    private func state() async -> JSONValue {
+        var state = await server.registry.snapshot()
+        state["pid"] = .integer(Int64(SystemCalls.processID))
+        state["version"] = .string(server.version)
+        state["requestCount"] = .integer(Int64(server.faults.requestCount))
+        state["grandchildPid"] = server.grandchildPID.map { .integer(Int64($0)) } ?? .null
+        state["openEventStreams"] = .integer(Int64(server.bus.subscriberCount))
+        return state
+    }
+
+    private func askPermission(_ body: [String: JSONValue]) async throws -> Reply {
+        guard let rawDirectory = body["directory"]?.stringValue, !rawDirectory.isEmpty else {
+            throw Reply.Rejection(message: "directory: expected a non-empty string", path: ["directory"])
+        }
+        guard let permission = body["permission"]?.stringValue else {
+            throw Reply.Rejection(message: "permission: expected a string", path: ["permission"])
+        }
+        let patterns = try Self.strings(body["patterns"], name: "patterns") ?? []
+        let always = try Self.strings(body["always"], name: "always") ?? patterns
+        let directory = DirectoryResolver.absolute(rawDirectory, relativeTo: server.workingDirectory)
+        let instance = try await server.registry.instance(for: directory)
+        let now = server.clock.milliseconds()
+        let sessionID =
+            body["sessionID"]?.stringValue ?? server.sessions.list(inProject: instance.projectID).first?["id"]?
+            .stringValue
+            ?? server.identifiers.descending(.session, at: now)
+        let request = PermissionQueue.Request(
+            id: server.identifiers.ascending(.permission, at: now),
+            sessionID: sessionID,
+            permission: permission,
+            patterns: patterns,
+            metadata: body["metadata"] ?? [:],
+            always: always,
+            tool: body["tool"]
+        )
+        await instance.ask(request)
+        Routes(server: server).publish("permission.asked", request.json, instance)
+        return .json(status: 200, request.json)
+    }
+
+    private static func strings(_ value: JSONValue?, name: String) throws(Reply.Rejection) -> [String]? {
+        guard let value else { return nil }
+        guard let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+            throw Reply.Rejection(message: "\(name): expected an array of strings", path: [name])
+        }
+        return array.compactMap(\.stringValue)
+    }
+}
