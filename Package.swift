@@ -65,7 +65,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "openwork-bench",
-            dependencies: ["CJansson", "OpenWorkJSON", "OpenWorkRPC", "OpenWorkCore", "OpenWorkTesting"],
+            dependencies: [
+                "CJansson", "OpenWorkJSON", "OpenWorkRPC", "OpenWorkCore", "OpenWorkTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -103,11 +103,10 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     deinit {
-        // Last resort for a test that did not stop its child: kill the whole group and reap.
-        kill(-pid, SIGKILL)
-        kill(pid, SIGKILL)
-        _ = try? blockingWaitForExit(within: .seconds(5))
+        // Last resort for a test that did not stop its child: a polite stop first (a supervisor under test
+        // must get the chance to stop its own children), then SIGKILL to the whole group.
         if stdinFD >= 0 { close(stdinFD) }
+        _ = blockingStop(grace: .seconds(3))
     }
 
     // MARK: Input

@@ -59,6 +59,7 @@ struct Bench {
             print("| \(label) (`health`) | \(format(rate)) | \(pipelined ? "≥ 30,000" : "—") |")
         }
         try await RegistryBench.run(quick: quick)
+        try await EngineBench.run(quick: quick)
     }
 
     /// Requests per second through a spawned `openwork rpc`.

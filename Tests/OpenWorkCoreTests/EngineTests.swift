@@ -134,7 +134,8 @@ struct EngineTests {
             kill(first, SIGKILL)
             let replaced = await FakeOpenCode.eventually {
                 let status = await engine.supervisor.status
-                return status["state"] == "ready" && status["pid"]?.int64Value != Int64(first)
+                guard status["state"] == "ready", let pid = status["pid"]?.int64Value else { return false }
+                return pid != Int64(first)
             }
             #expect(replaced, "restarted without waiting for a request")
             let answer = try await engine.path(a, cwd: nil)
@@ -227,7 +228,8 @@ struct EngineTests {
             kill(first, SIGSTOP)
             let replaced = await FakeOpenCode.eventually(within: .seconds(10)) {
                 let status = await engine.supervisor.status
-                return status["state"] == "ready" && status["pid"]?.int64Value != Int64(first)
+                guard status["state"] == "ready", let pid = status["pid"]?.int64Value else { return false }
+                return pid != Int64(first)
             }
             #expect(replaced)
             #expect(clock.now - start < .seconds(5))

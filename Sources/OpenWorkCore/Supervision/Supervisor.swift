@@ -223,6 +223,9 @@ public actor Supervisor {
                         "version": version.map(JSONValue.string) ?? .null,
                     ])
                 await monitor(spawned, ready)
+                // Not ready any more from this instant: no caller may be handed the dying child's endpoint.
+                phase = stopping ? .stopped : .restarting
+                endpoint = nil
             } else if !stopping {
                 events.publish("opencode.start_timeout", ["pid": .integer(Int64(spawned.pid))])
             }
