@@ -232,7 +232,7 @@ struct EngineTests {
                 return pid != Int64(first)
             }
             #expect(replaced)
-            #expect(clock.now - start < .seconds(5))
+            #expect(clock.now - start < .seconds(15), "a hang deadline; the figure is in BENCHMARKS.md")
             #expect(FakeOpenCode.isGone(first))
             _ = try await engine.path(a, cwd: nil)
         }
@@ -255,7 +255,7 @@ struct EngineTests {
             Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(FakeOpenCode.isGone(child))
         #expect(await FakeOpenCode.eventually(within: .seconds(5)) { FakeOpenCode.isGone(grandchild) })
-        #expect(ContinuousClock.now - clock < .seconds(5))
+        #expect(ContinuousClock.now - clock < .seconds(15), "a hang deadline")
     }
 
     @Test("an opencode that never becomes ready is killed after the start timeout and counted (R7)")

@@ -38,7 +38,9 @@ struct EngineProcessTests {
         rpc.process.closeInput()
         #expect(try await rpc.process.waitForExit(within: .seconds(10)).code == 0)
         #expect(FakeOpenCode.isGone(pid))
-        let state = try JSONValue(parsing: Array(try Data(contentsOf: URL(fileURLWithPath: root.appending("data/openwork-orchestrator-state.json")))))
+        let state = try JSONValue(
+            parsing: Array(
+                try Data(contentsOf: URL(fileURLWithPath: root.appending("data/openwork-orchestrator-state.json")))))
         #expect(state["opencode"] == nil, "the record of a cleanly stopped opencode is cleared")
     }
 
@@ -68,7 +70,7 @@ struct EngineProcessTests {
         let begin = clock.now
         let answer = try await second.call("workspace.path", ["id": .string(workspace)])
         #expect(answer["result"]?["path"]?["directory"] == .string(workspace))
-        #expect(clock.now - begin < .seconds(5))
+        #expect(clock.now - begin < .seconds(15), "a hang deadline")
         #expect(await FakeOpenCode.eventually(within: .seconds(5)) { FakeOpenCode.isGone(orphan) })
         let replacement = try await opencodePID(second)
         #expect(replacement != orphan)
@@ -95,7 +97,9 @@ struct EngineProcessTests {
             if let type = message["params"]?["type"]?.stringValue { types.append(type) }
         }
         #expect(types == ["opencode.exited", "opencode.restarting", "opencode.starting", "opencode.ready"])
-        try await rpc.send(["jsonrpc": "2.0", "id": "path", "method": "workspace.path", "params": ["id": .string(workspace)]])
+        try await rpc.send([
+            "jsonrpc": "2.0", "id": "path", "method": "workspace.path", "params": ["id": .string(workspace)],
+        ])
         // The answer and the event it causes may come in either order.
         var sawInstance = false
         var sawAnswer = false

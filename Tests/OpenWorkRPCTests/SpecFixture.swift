@@ -63,7 +63,26 @@ enum SpecFixture {
                 return "slept"
             }
         )
+        table.register(
+            RPCMethod("rendezvous", summary: "", params: [.integer("n", "")], result: .init("", schema: [:])) { call in
+                // Completes only once `n` calls are inside at the same time (or fails after 10 s).
+                let count = call.params["n"]?.intValue ?? 1
+                await Rendezvous.shared.arrive()
+                let deadline = ContinuousClock.now + .seconds(10)
+                while await Rendezvous.shared.arrived < count {
+                    guard ContinuousClock.now < deadline else { throw Failure() }
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+                return "met"
+            }
+        )
         return table
+    }
+
+    actor Rendezvous {
+        static let shared = Rendezvous()
+        private(set) var arrived = 0
+        func arrive() { arrived += 1 }
     }
 
     /// A response reduced to what the spec fixes: `jsonrpc`, `id`, and `result` or `error.code`.
