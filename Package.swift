@@ -85,6 +85,26 @@ let package = Package(
             path: "fakes/fake-opencode",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HarnessKit",
+            dependencies: ["OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
+            path: "Harness/HarnessKit",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "openwork-harness",
+            dependencies: [
+                "HarnessKit", "OpenWorkJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Harness/openwork-harness",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HarnessTests",
+            dependencies: ["HarnessKit", "OpenWorkTesting", "OpenWorkJSON", "openwork", "fake-opencode", "openwork-harness"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FakeOpenCodeTests",
             dependencies: [

@@ -1,0 +1,2 @@
+/// Placeholder: the scenario runner lives here.
+enum HarnessPlaceholder {}

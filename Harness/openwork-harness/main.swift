@@ -1,0 +1,1 @@
+print("openwork-harness: not yet")
