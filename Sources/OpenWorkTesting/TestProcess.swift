@@ -1,5 +1,6 @@
 import CSystemShims
 public import Foundation
+import OpenWorkCore
 
 #if canImport(Glibc)
     import Glibc
@@ -48,58 +49,15 @@ public final class TestProcess: @unchecked Sendable {
         workingDirectory: String? = nil
     ) throws {
         Self.ignoreSIGPIPE
-        var input: [Int32] = [-1, -1]
-        var output: [Int32] = [-1, -1]
-        var errors: [Int32] = [-1, -1]
-        guard openwork_pipe_cloexec(&input) == 0, openwork_pipe_cloexec(&output) == 0,
-            openwork_pipe_cloexec(&errors) == 0
-        else { throw POSIXError(.EMFILE) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
-        )
-
-        let argv = [executable] + arguments
-        let envp = environment.map { "\($0.key)=\($0.value)" }
-        var child: pid_t = 0
-        let status = Self.withCStrings(argv) { argvPointer in
-            Self.withCStrings(envp) { envPointer in
-                posix_spawn(&child, executable, &actions, &attributes, argvPointer, envPointer)
-            }
-        }
-        close(input[0])
-        close(output[1])
-        close(errors[1])
-        guard status == 0 else {
-            close(input[1])
-            close(output[0])
-            close(errors[0])
-            throw POSIXError(POSIXErrorCode(rawValue: status) ?? .ENOENT)
-        }
+        let spawned = try ProcessSpawner.spawn(
+            executable: executable, arguments: arguments, environment: environment,
+            workingDirectory: workingDirectory, pipeInput: true)
+        let child = spawned.pid
         self.pid = child
         self.executable = executable
-        self.stdinFD = input[1]
-        self.stdout = StreamBuffer(fd: output[0], name: "stdout")
-        self.stderr = StreamBuffer(fd: errors[0], name: "stderr")
+        self.stdinFD = spawned.input ?? -1
+        self.stdout = StreamBuffer(fd: spawned.output, name: "stdout")
+        self.stderr = StreamBuffer(fd: spawned.errors, name: "stderr")
     }
 
     deinit {
@@ -264,21 +222,6 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     private static let ignoreSIGPIPE: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
-
-    private static func withCStrings<R>(
-        _ strings: [String],
-        _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
-    ) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        pointers.append(nil)
-        defer {
-            for pointer in pointers { free(pointer) }
-        }
-        return pointers.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
-            return body(base)
-        }
-    }
 }
 
 /// Bytes read from one pipe by a background thread, handed out a line at a time.

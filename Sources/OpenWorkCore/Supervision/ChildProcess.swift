@@ -54,57 +54,24 @@ public final class ChildProcess: Sendable {
         workingDirectory: String? = nil,
         keepLines: Int = 200
     ) throws(SpawnError) {
-        var output: [Int32] = [-1, -1]
-        var errors: [Int32] = [-1, -1]
-        guard openwork_pipe_cloexec(&output) == 0, openwork_pipe_cloexec(&errors) == 0 else {
-            throw SpawnError(description: "cannot create pipes: \(String(cString: strerror(errno)))")
+        let spawned: ProcessSpawner.Spawned
+        do {
+            spawned = try ProcessSpawner.spawn(
+                executable: executable, arguments: arguments, environment: environment,
+                workingDirectory: workingDirectory)
+        } catch {
+            throw SpawnError(description: error.description)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        var child: pid_t = 0
-        let argv = [executable] + arguments
-        let envp = environment.map { "\($0.key)=\($0.value)" }
-        let status = withCStringArray(argv) { argvPointer in
-            withCStringArray(envp) { envPointer in
-                posix_spawn(&child, executable, &actions, &attributes, argvPointer, envPointer)
-            }
-        }
-        close(output[1])
-        close(errors[1])
-        guard status == 0 else {
-            close(output[0])
-            close(errors[0])
-            throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(status)))")
-        }
+        let child = spawned.pid
         self.pid = child
         self.executable = executable
         self.startTicks = ProcessIdentity.startTicks(of: child)
-        self.output = LineBuffer(descriptor: output[0], keep: keepLines, name: "stdout")
-        self.errors = LineBuffer(descriptor: errors[0], keep: keepLines, name: "stderr")
+        self.output = LineBuffer(descriptor: spawned.output, keep: keepLines, name: "stdout")
+        self.errors = LineBuffer(descriptor: spawned.errors, keep: keepLines, name: "stderr")
         let exitState = self.exitState
-        let spawned = child
         let thread = Thread {
             var status: Int32 = 0
-            while waitpid(spawned, &status, 0) < 0 && errno == EINTR {}
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
             let code = openwork_wait_exit_code(status)
             exitState.finish(code >= 0 ? .exited(code) : .signaled(openwork_wait_signal(status)))
         }
@@ -277,17 +244,5 @@ private final class LineBuffer: @unchecked Sendable {
             return continuations
         }
         for continuation in listeners { continuation.yield(line) }
-    }
-}
-
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer {
-        for pointer in pointers { free(pointer) }
-    }
-    return pointers.withUnsafeBufferPointer { buffer in
-        guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
-        return body(base)
     }
 }

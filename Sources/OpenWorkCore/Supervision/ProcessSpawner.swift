@@ -1,0 +1,94 @@
+import CSystemShims
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Starts a process in a new process group with an explicit argv and environment (never through a shell):
+/// signal dispositions reset to defaults, signal mask cleared, stdout and stderr on fresh pipes, stdin on a
+/// pipe or `/dev/null`. Only 0, 1 and 2 are inherited: every descriptor openwork opens is close-on-exec.
+public enum ProcessSpawner {
+    /// A started process and the parent's ends of its pipes (owned by the caller from here on).
+    public struct Spawned: Sendable {
+        public var pid: Int32
+        /// The write end of the child's stdin, when it was asked for.
+        public var input: Int32?
+        public var output: Int32
+        public var errors: Int32
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func spawn(
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        workingDirectory: String? = nil,
+        pipeInput: Bool = false
+    ) throws(Failure) -> Spawned {
+        var input: [Int32] = [-1, -1]
+        var output: [Int32] = [-1, -1]
+        var errors: [Int32] = [-1, -1]
+        guard !pipeInput || openwork_pipe_cloexec(&input) == 0,
+            openwork_pipe_cloexec(&output) == 0, openwork_pipe_cloexec(&errors) == 0
+        else {
+            for descriptor in input + output + errors where descriptor >= 0 { close(descriptor) }
+            throw Failure(description: "cannot create pipes: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if pipeInput {
+            posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var child: pid_t = 0
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        let status = withCStringArray([executable] + arguments) { argv in
+            withCStringArray(envp) { env in posix_spawn(&child, executable, &actions, &attributes, argv, env) }
+        }
+        for descriptor in [input[0], output[1], errors[1]] where descriptor >= 0 { close(descriptor) }
+        guard status == 0 else {
+            for descriptor in [input[1], output[0], errors[0]] where descriptor >= 0 { close(descriptor) }
+            throw Failure(description: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        return Spawned(pid: child, input: pipeInput ? input[1] : nil, output: output[0], errors: errors[0])
+    }
+
+    private static func withCStringArray<R>(
+        _ strings: [String],
+        _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
+    ) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer {
+            for pointer in pointers { free(pointer) }
+        }
+        return pointers.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
+            return body(base)
+        }
+    }
+}
