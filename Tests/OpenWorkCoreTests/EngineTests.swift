@@ -111,6 +111,20 @@ struct EngineTests {
         }
     }
 
+    @Test("readiness tolerates noise before the listening line and keeps stderr for status")
+    func noiseBeforeListening() async throws {
+        let knobs = [
+            "FAKE_OPENCODE_STDOUT_NOISE": "booting…\nopencode server listening soon\n{\"json\":true}",
+            "FAKE_OPENCODE_STDERR_NOISE": "a warning on stderr",
+        ]
+        try await withEngine(knobs: knobs) { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            #expect(try await engine.path(a, cwd: nil)["path"]?["directory"] == .string(a))
+            let status = await engine.opencodeStatus()
+            #expect(status["stderr"]?.arrayValue?.contains("a warning on stderr") == true)
+        }
+    }
+
     @Test("bad references and paths give structured errors")
     func structuredErrors() async throws {
         try await withEngine { engine in
