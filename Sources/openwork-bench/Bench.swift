@@ -51,22 +51,31 @@ struct Bench {
         print("| in-process `Dispatcher.handle(text:)` (parse + dispatch + serialize) | \(format(inProcessText)) | — |")
 
         let openwork = arguments.first { !$0.hasPrefix("--") } ?? BuiltProducts.path(of: "openwork")
-        for (label, count, pipelined) in [
-            ("`openwork rpc` stdio, pipelined", 100_000 / scale, true),
-            ("`openwork rpc` stdio, sequential", 20_000 / scale, false),
+        for (label, method, count, pipelined) in [
+            ("`openwork rpc` stdio, pipelined (`test.echo`: the transport)", "test.echo", 100_000 / scale, true),
+            ("`openwork rpc` stdio, sequential (`test.echo`)", "test.echo", 20_000 / scale, false),
+            (
+                "`openwork rpc` stdio, pipelined (`health`: registry + supervisor status)", "health", 50_000 / scale,
+                true
+            ),
         ] {
-            let rate = try await stdio(openwork: openwork, requests: count, pipelined: pipelined)
-            print("| \(label) (`health`) | \(format(rate)) | \(pipelined ? "≥ 30,000" : "—") |")
+            let rate = try await stdio(openwork: openwork, method: method, requests: count, pipelined: pipelined)
+            print("| \(label) | \(format(rate)) | \(pipelined && method == "test.echo" ? "≥ 30,000" : "—") |")
         }
         try await RegistryBench.run(quick: quick)
         try await EngineBench.run(quick: quick)
     }
 
     /// Requests per second through a spawned `openwork rpc`.
-    static func stdio(openwork: String, requests: Int, pipelined: Bool) async throws -> Double {
-        let process = try TestProcess(openwork, ["rpc"])
+    static func stdio(openwork: String, method: String, requests: Int, pipelined: Bool) async throws -> Double {
+        let data = try TemporaryDirectory("bench-rpc")
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENWORK_ENABLE_TEST_METHODS"] = "1"
+        environment["OPENWORK_DATA_DIR"] = data.path
+        let process = try TestProcess(openwork, ["rpc"], environment: environment)
         defer { process.closeInput() }
-        let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"health"}"#.utf8) + [10]
+        let params = method == "test.echo" ? #","params":{"value":1}"# : ""
+        let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"\#(method)"\#(params)}"#.utf8) + [10]
         _ = try await process.write(line)
         _ = try await process.readLine()
         let start = ContinuousClock.now

@@ -72,7 +72,10 @@ public actor Registry {
 
     /// The current state (read from disk when it changed).
     public func state() async throws(OpenWorkError) -> RegistryState {
-        try await file.withLock(timeout: configuration.lockTimeout) { () throws(OpenWorkError) in try load() }
+        // Unchanged since we last read or wrote it: files are replaced by atomic rename, so the same inode,
+        // size and mtime mean the same contents, and no lock is needed to read them.
+        if let cached, file.identity(of: file.path) == cached.identity { return cached.state }
+        return try await file.withLock(timeout: configuration.lockTimeout) { () throws(OpenWorkError) in try load() }
     }
 
     /// Registers a local directory, or returns the workspace already registered for it.
