@@ -102,7 +102,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessTests",
-            dependencies: ["HarnessKit", "OpenWorkTesting", "OpenWorkJSON", "openwork", "fake-opencode", "openwork-harness"],
+            dependencies: [
+                "HarnessKit", "OpenWorkTesting", "OpenWorkJSON", "openwork", "fake-opencode", "openwork-harness",
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

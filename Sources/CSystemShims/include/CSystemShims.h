@@ -9,6 +9,9 @@
 int openwork_pipe_cloexec(int fds[2]);
 /// posix_spawn_file_actions_addchdir_np where available (glibc 2.29+, macOS 10.15+).
 int openwork_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+/// posix_spawn_file_actions_addclosefrom_np(actions, from) where available (glibc 2.34+): the child keeps no
+/// inherited descriptor at or above `from`. Returns ENOSYS where the platform lacks it.
+int openwork_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 /// Marks the calling process a child subreaper on Linux (orphaned grandchildren are reparented to it).
 int openwork_set_child_subreaper(void);
 /// The exit code of a wait status, or -1 when the child did not exit normally.

@@ -8,7 +8,9 @@ import CSystemShims
 
 /// Starts a process in a new process group with an explicit argv and environment (never through a shell):
 /// signal dispositions reset to defaults, signal mask cleared, stdout and stderr on fresh pipes, stdin on a
-/// pipe or `/dev/null`. Only 0, 1 and 2 are inherited: every descriptor openwork opens is close-on-exec.
+/// pipe or `/dev/null`. Only 0, 1 and 2 are inherited: every other descriptor is closed in the child (glibc's
+/// `closefrom` spawn action), including ones other code in this process opened without close-on-exec. An
+/// inherited write descriptor would make exec of that file fail with "Text file busy" and leak into opencode.
 public enum ProcessSpawner {
     /// A started process and the parent's ends of its pipes (owned by the caller from here on).
     public struct Spawned: Sendable {
@@ -50,6 +52,7 @@ public enum ProcessSpawner {
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
         if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
+        _ = openwork_spawn_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -1,0 +1,57 @@
+public import Foundation
+import OpenWorkTesting
+
+/// What a scenario run needs from the world: executables, deadline scaling, what to keep.
+public struct HarnessConfiguration: Sendable {
+    /// The `openwork` executable driven as `openwork rpc`.
+    public var openworkExecutable: String
+    /// The opencode under test: the bundled fake by default.
+    public var opencodeExecutable: String
+    /// The bundled fake, to tell whether ``opencodeExecutable`` is it.
+    public var fakeExecutable: String
+    /// Every deadline is multiplied by this (`HARNESS_TIMEOUT_SCALE`); slow machines raise it.
+    public var timeoutScale: Double
+    /// Keep each scenario's work and data directories (and print where they are).
+    public var keepWork: Bool
+    /// The environment every scenario starts from.
+    public var environment: [String: String]
+    /// How long stopped processes get between SIGTERM and SIGKILL.
+    public var stopGrace: Duration
+
+    /// Whether scenarios that need fault knobs or introspection can run.
+    public var opencodeIsFake: Bool {
+        URL(fileURLWithPath: opencodeExecutable).resolvingSymlinksInPath().path
+            == URL(fileURLWithPath: fakeExecutable).resolvingSymlinksInPath().path
+    }
+
+    public init(
+        openworkExecutable: String? = nil,
+        opencodeExecutable: String? = nil,
+        fakeExecutable: String? = nil,
+        timeoutScale: Double? = nil,
+        keepWork: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        let fakeExecutable = fakeExecutable ?? BuiltProducts.path(of: "fake-opencode")
+        self.openworkExecutable = openworkExecutable ?? BuiltProducts.path(of: "openwork")
+        self.fakeExecutable = fakeExecutable
+        let fromEnvironment = environment["OPENCODE_BIN"].flatMap { $0.isEmpty ? nil : $0 }
+        self.opencodeExecutable = opencodeExecutable ?? fromEnvironment ?? fakeExecutable
+        self.timeoutScale =
+            timeoutScale ?? environment["HARNESS_TIMEOUT_SCALE"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
+        self.keepWork = keepWork
+        self.environment = Self.scrubbed(environment)
+        self.stopGrace = .seconds(3)
+    }
+
+    /// The caller's environment without anything that would steer the engine or the fake from outside the
+    /// scenario: scenarios say what they need with `env`.
+    static func scrubbed(_ environment: [String: String]) -> [String: String] {
+        environment.filter { key, _ in
+            !key.hasPrefix("OPENWORK_") && !key.hasPrefix("FAKE_OPENCODE_") && !key.hasPrefix("OPENCODE_SERVER_")
+                && key != "OPENCODE_BIN" && key != "HARNESS_TIMEOUT_SCALE"
+        }
+    }
+
+    func scaled(_ duration: Duration) -> Duration { duration * timeoutScale }
+}

@@ -1,2 +1,0 @@
-/// Placeholder: the scenario runner lives here.
-enum HarnessPlaceholder {}

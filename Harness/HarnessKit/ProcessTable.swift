@@ -1,0 +1,69 @@
+import Foundation
+
+/// A process identity that survives pid reuse: the pid and its start time in clock ticks (`/proc/PID/stat`).
+struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
+    var pid: Int32
+    var startTicks: UInt64
+    var description: String { "pid \(pid)" }
+}
+
+/// Reads `/proc` (Linux): which processes exist, their parents, whether one is still running.
+///
+/// It does not signal or wait for anything; ``ScenarioRunner`` decides what to do with what it finds.
+enum ProcessTable {
+    struct Entry {
+        var identity: ProcessIdentity
+        var parent: Int32
+        var group: Int32
+        var zombie: Bool
+    }
+
+    static func entry(_ pid: Int32) -> Entry? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let parent = Int32(fields[1]), let group = Int32(fields[2]),
+            let start = UInt64(fields[19])
+        else { return nil }
+        return Entry(
+            identity: ProcessIdentity(pid: pid, startTicks: start), parent: parent, group: group,
+            zombie: fields[0] == "Z")
+    }
+
+    /// The identity of a running (not zombie) process.
+    static func identity(_ pid: Int32) -> ProcessIdentity? {
+        guard let entry = entry(pid), !entry.zombie else { return nil }
+        return entry.identity
+    }
+
+    /// Whether the very process `identity` names still runs (a zombie counts as gone).
+    static func isRunning(_ identity: ProcessIdentity) -> Bool {
+        guard let entry = entry(identity.pid), !entry.zombie else { return false }
+        return entry.identity.startTicks == identity.startTicks
+    }
+
+    /// Every running descendant of `root`.
+    static func descendants(of root: Int32) -> [ProcessIdentity] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        var children: [Int32: [Entry]] = [:]
+        for pid in pids {
+            if let entry = entry(pid), !entry.zombie { children[entry.parent, default: []].append(entry) }
+        }
+        var found: [ProcessIdentity] = []
+        var queue = [root]
+        while let next = queue.popLast() {
+            for child in children[next] ?? [] {
+                found.append(child.identity)
+                queue.append(child.identity.pid)
+            }
+        }
+        return found
+    }
+
+    /// The command line of `pid`, for reports.
+    static func commandLine(_ pid: Int32) -> String {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "?" }
+        return String(decoding: data, as: UTF8.self).split(separator: "\0").joined(separator: " ")
+    }
+}

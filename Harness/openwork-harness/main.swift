@@ -1,1 +1,0 @@
-print("openwork-harness: not yet")

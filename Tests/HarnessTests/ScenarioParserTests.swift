@@ -1,0 +1,173 @@
+import HarnessKit
+import OpenWorkJSON
+import Testing
+
+@Suite("Scenario parser")
+struct ScenarioParserTests {
+    @Test("headers, steps, sections and deadlines are read")
+    func readsAFile() throws {
+        let text = """
+            # title: A title
+            # doc: README.md#scenario-x
+            # requires: fake
+            env FAKE_OPENCODE_INTROSPECTION=1
+            start
+            call workspace.add {"path":"$WORK/a b"} within 2s
+            capture $ID /result/workspace/id
+            await event instance.created {"workspaceId":"$ID"} within 500ms
+            wait-until call health matches exact {"ok":true} within 1.5s
+            kill opencode -KILL
+
+            -- note --
+            line one
+            line two
+            """
+        let scenario = try ScenarioParser.parse(text, file: "x.scenario")
+        #expect(scenario.title == "A title")
+        #expect(scenario.docs == ["README.md#scenario-x"])
+        #expect(scenario.requirements == ["fake"])
+        #expect(scenario.sections["note"] == "line one\nline two\n")
+        #expect(scenario.steps.count == 7)
+        guard case .call(let method, let params, let within) = scenario.steps[2].action else {
+            Issue.record("not a call")
+            return
+        }
+        #expect(method == "workspace.add")
+        #expect(params == ["path": "$WORK/a b"])
+        #expect(within == .seconds(2))
+        #expect(scenario.steps[2].location.line == 6)
+        guard case .waitUntil(_, let noParams, _, let mode, let deadline) = scenario.steps[5].action else {
+            Issue.record("not wait-until")
+            return
+        }
+        #expect(noParams == nil)
+        #expect(mode == .exact)
+        #expect(deadline == .milliseconds(1500))
+        guard case .kill(.opencode, let signal) = scenario.steps[6].action else {
+            Issue.record("not kill")
+            return
+        }
+        #expect(signal == 9)
+    }
+
+    @Test(
+        "mistakes are refused at parse time with file:line, before anything runs",
+        arguments: [
+            ("start\nfrobnicate now", 2, "unknown verb"),
+            ("start\ncall health {\"a\":", 2, "bad JSON"),
+            ("start\ncall workspace.add {\"path\":\"$NOPE/a\"}", 2, "undefined variable $NOPE"),
+            ("start\ncall health\nexpect result {\"pid\":\"$PID\"}\ncapture $PID /result/pid", 3, "undefined variable"),
+            ("call health", 1, "before `start`"),
+            ("start\nawait event x within 5sec", 2, "bad duration"),
+            ("start\nkill opencode -NOPE", 2, "unknown signal"),
+            ("start\nrefute event opencode.ready", 2, "needs `within"),
+            ("write $WORK/x missing", 1, "no section"),
+            ("env FAKE_OPENCODE_NEVER_LISTEN=1\nstart", 1, "requires: fake"),
+            ("start\nhttp GET /health", 2, "not supported yet"),
+            ("# requires: magic\nstart", 1, "unknown requirement"),
+            ("start\nexpect gone $WORK", 2, "is not"),
+        ] as [(String, Int, String)]
+    )
+    func refusesMistakes(text: String, line: Int, message: String) {
+        do {
+            let scenario = try ScenarioParser.parse(text, file: "bad.scenario")
+            if message == "is not" {
+                // `$WORK` is defined; whether it holds a pid is only known when running.
+                #expect(scenario.steps.count == 2)
+                return
+            }
+            Issue.record("parsed: \(text)")
+        } catch let error as ScenarioParseError {
+            #expect(error.location == SourceLocation(file: "bad.scenario", line: line), "\(error)")
+            #expect(error.description.contains(message), "\(error)")
+            #expect(error.description.hasPrefix("bad.scenario:\(line): "))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("durations and signals")
+    func durationsAndSignals() {
+        #expect(ScenarioParser.parseDuration("500ms") == .milliseconds(500))
+        #expect(ScenarioParser.parseDuration("5s") == .seconds(5))
+        #expect(ScenarioParser.parseDuration("1m") == .seconds(60))
+        #expect(ScenarioParser.parseDuration("five") == nil)
+        #expect(ScenarioParser.parseSignal("-KILL") == 9)
+        #expect(ScenarioParser.parseSignal("SIGSTOP") == 19)
+        #expect(ScenarioParser.parseSignal("-15") == 15)
+        #expect(ScenarioParser.parseSignal("-NOPE") == nil)
+    }
+}
+
+@Suite("JSON matcher")
+struct JSONMatcherTests {
+    let variables: Variables = ["PID": 42, "NAME": "alpha", "WORK": "/w"]
+
+    func matches(_ expected: String, _ actual: String, _ mode: MatchMode = .subset) throws -> Bool {
+        JSONMatcher.match(
+            try JSONValue(parsing: expected), try JSONValue(parsing: actual), mode: mode, variables: variables) == nil
+    }
+
+    @Test(
+        "matches",
+        arguments: [
+            (#"{"a":1}"#, #"{"a":1,"b":2}"#),
+            (#"{"a":{"b":"$int"}}"#, #"{"a":{"b":3,"c":4}}"#),
+            (#"{"a":"$number"}"#, #"{"a":1.5}"#),
+            (
+                #"{"a":"$string","b":"$bool","c":"$null","d":"$array","e":"$object","f":"$any"}"#,
+                #"{"a":"x","b":false,"c":null,"d":[],"e":{},"f":1}"#
+            ),
+            (#"{"a":"$re:^ws-[0-9a-f]{3}$"}"#, #"{"a":"ws-0af"}"#),
+            (#"{"a":"$PID"}"#, #"{"a":42}"#),
+            (#"{"a":"$ne:$PID"}"#, #"{"a":43}"#),
+            (#"{"a":"$WORK/x"}"#, #"{"a":"/w/x"}"#),
+            (#"{"a":"$absent"}"#, #"{"b":1}"#),
+            (#"[1,{"a":2}]"#, #"[1,{"a":2,"b":3}]"#),
+            (#"["$contains",{"a":2}]"#, #"[{"a":1},{"a":2}]"#),
+            (#"{"$NAME":1}"#, #"{"alpha":1}"#),
+        ] as [(String, String)]
+    )
+    func accepts(expected: String, actual: String) throws {
+        #expect(try matches(expected, actual))
+    }
+
+    @Test(
+        "mismatches",
+        arguments: [
+            (#"{"a":1}"#, #"{"a":2}"#),
+            (#"{"a":1}"#, #"{"b":1}"#),
+            (#"{"a":1}"#, #"{"a":1.0}"#),
+            (#"{"a":"$int"}"#, #"{"a":"1"}"#),
+            (#"{"a":"$re:^x$"}"#, #"{"a":"xy"}"#),
+            (#"{"a":"$PID"}"#, #"{"a":"42"}"#),
+            (#"{"a":"$ne:$PID"}"#, #"{"a":42}"#),
+            (#"{"a":"$absent"}"#, #"{"a":null}"#),
+            (#"[1]"#, #"[1,2]"#),
+            (#"["$contains",3]"#, #"[1,2]"#),
+        ] as [(String, String)]
+    )
+    func refuses(expected: String, actual: String) throws {
+        #expect(try !matches(expected, actual))
+    }
+
+    @Test("exact refuses extra members, at every depth")
+    func exact() throws {
+        #expect(try matches(#"{"a":{"b":1}}"#, #"{"a":{"b":1}}"#, .exact))
+        #expect(try !matches(#"{"a":1}"#, #"{"a":1,"b":2}"#, .exact))
+        #expect(try !matches(#"{"a":{"b":1}}"#, #"{"a":{"b":1,"c":2}}"#, .exact))
+    }
+
+    @Test("a mismatch names the place")
+    func names() throws {
+        let mismatch = JSONMatcher.match(
+            try JSONValue(parsing: #"{"a":[{"b":1}]}"#), try JSONValue(parsing: #"{"a":[{"b":2}]}"#))
+        #expect(mismatch?.path == "/a/0/b")
+    }
+
+    @Test("payloads keep a captured value's type")
+    func resolve() throws {
+        let resolved = JSONMatcher.resolve(try JSONValue(parsing: #"{"pid":"$PID","path":"$WORK/$NAME"}"#), variables)
+        #expect(resolved == ["pid": 42, "path": "/w/alpha"])
+    }
+}
