@@ -322,15 +322,25 @@ public actor Engine {
                         ["workspaceId": .string(workspace.id), "directory": .string(workspace.path)])
                 }
                 return result
-            } catch  where error.status == nil && ContinuousClock.now < deadline {
-                // No answer at all: opencode died or hung under us. Wait for the supervisor's replacement.
-                try? await Task.sleep(for: .milliseconds(20))
             } catch {
+                // opencode died, hung or is being stopped under us: wait for the supervisor's replacement.
+                if ContinuousClock.now < deadline, await isReplacing(error, servedBy: pid) {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    continue
+                }
                 throw OpenWorkError(
                     .opencodeRequestFailed, "opencode failed the request: \(error.description)",
                     details: ["status": error.status.map { .integer(Int64($0)) } ?? .null, "body": error.body ?? .null])
             }
         }
+    }
+
+    /// Whether a failed request failed because its opencode is going away (no answer, `503` from a server
+    /// shutting down, or a different child by now), so it should be retried against the replacement.
+    private func isReplacing(_ failure: OpenCodeClient.Failure, servedBy pid: Int64?) async -> Bool {
+        if failure.status == nil || failure.status == 503 { return true }
+        let status = await supervisor.status
+        return status["state"] != "ready" || status["pid"]?.int64Value != pid
     }
 
     private static func directory(of workspace: Workspace) -> String? {

@@ -211,17 +211,19 @@ public actor Supervisor {
                 phase = .ready
                 childReady = true
                 configuration.policy.ready(&policyState, at: .now)
-                await record(
-                    ChildRecord(
-                        pid: spawned.pid, startTicks: spawned.startTicks,
-                        port: URLComponents(string: ready.baseURL)?.port,
-                        baseURL: ready.baseURL, startedAt: startedAt ?? 0))
+                // Announced in the same step that makes it ready (no await between them), so no event caused
+                // by a request it serves can come before it.
                 events.publish(
                     "opencode.ready",
                     [
                         "pid": .integer(Int64(spawned.pid)), "baseUrl": .string(ready.baseURL),
                         "version": version.map(JSONValue.string) ?? .null,
                     ])
+                await record(
+                    ChildRecord(
+                        pid: spawned.pid, startTicks: spawned.startTicks,
+                        port: URLComponents(string: ready.baseURL)?.port,
+                        baseURL: ready.baseURL, startedAt: startedAt ?? 0))
                 await monitor(spawned, ready)
                 // Not ready any more from this instant: no caller may be handed the dying child's endpoint.
                 phase = stopping ? .stopped : .restarting
