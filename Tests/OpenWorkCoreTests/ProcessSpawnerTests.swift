@@ -28,7 +28,7 @@ struct ProcessSpawnerTests {
     @Test("a child runs in its own process group")
     func ownProcessGroup() async throws {
         let child = try ChildProcess(
-            executable: "/bin/sh", arguments: ["-c", "ps -o pgid= -p $$"], environment: ["PATH": "/usr/bin:/bin"])
+            executable: "/bin/sh", arguments: ["-c", "cut -d' ' -f5 /proc/$$/stat"], environment: ["PATH": "/usr/bin:/bin"])
         var group = ""
         for await line in child.outputLines {
             group = line.trimmingCharacters(in: .whitespaces)
