@@ -129,17 +129,18 @@ struct KnobTests {
 
     @Test func bootDelaySlowsTheFirstRequestOfADirectoryOnly() async throws {
         let root = try TemporaryDirectory()
-        let server = try await Subject.fake(knobs: ["BOOT_DELAY_MS": "1000"])
+        // Margins are wide on purpose (3 s delay, 2 s "fast"): CI machines are shared and noisy.
+        let server = try await Subject.fake(knobs: ["BOOT_DELAY_MS": "3000"])
         let target = "/path?" + Shapes.directoryQuery(root.path)
         let first = ContinuousClock.now
         #expect(try await server.client.get(target).status == 200)
-        #expect(ContinuousClock.now - first >= .milliseconds(1000))
+        #expect(ContinuousClock.now - first >= .milliseconds(3000))
         let second = ContinuousClock.now
         #expect(try await server.client.get(target).status == 200)
-        #expect(ContinuousClock.now - second < .milliseconds(800))
+        #expect(ContinuousClock.now - second < .milliseconds(2000))
         let global = ContinuousClock.now
         #expect(try await server.client.get("/global/health").status == 200)
-        #expect(ContinuousClock.now - global < .milliseconds(800), "global routes boot nothing")
+        #expect(ContinuousClock.now - global < .milliseconds(2000), "global routes boot nothing")
         await server.stop()
     }
 
