@@ -53,9 +53,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "OpenWorkDaemon",
+            dependencies: [
+                "OpenWorkCore", "OpenWorkRPC", "OpenWorkJSON", "CSystemShims",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "openwork",
             dependencies: [
+                "OpenWorkDaemon",
                 "OpenWorkCore",
                 "OpenWorkJSON",
                 "OpenWorkRPC",
@@ -133,6 +145,17 @@ let package = Package(
         .testTarget(
             name: "OpenWorkCoreTests",
             dependencies: ["OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkDaemonTests",
+            dependencies: [
+                "OpenWorkDaemon", "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
+                "fake-opencode",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

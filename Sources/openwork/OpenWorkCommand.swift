@@ -13,7 +13,10 @@ struct OpenWorkCommand: AsyncParsableCommand {
         commandName: "openwork",
         abstract: "Runs and tests the local control plane of opencode: one opencode, many workspaces.",
         version: OpenWorkVersion.current,
-        subcommands: [RPCCommand.self]
+        subcommands: [
+            RPCCommand.self, DaemonCommand.self, WorkspaceCommand.self, InstanceCommand.self, OpenCodeCommand.self,
+            StatusCommand.self, EventsCommand.self,
+        ]
     )
 
     static func main() async {

@@ -28,7 +28,8 @@ struct ProcessSpawnerTests {
     @Test("a child runs in its own process group")
     func ownProcessGroup() async throws {
         let child = try ChildProcess(
-            executable: "/bin/sh", arguments: ["-c", "cut -d' ' -f5 /proc/$$/stat"], environment: ["PATH": "/usr/bin:/bin"])
+            executable: "/bin/sh", arguments: ["-c", "cut -d' ' -f5 /proc/$$/stat"],
+            environment: ["PATH": "/usr/bin:/bin"])
         var group = ""
         for await line in child.outputLines {
             group = line.trimmingCharacters(in: .whitespaces)

@@ -130,6 +130,12 @@ public actor Engine {
         }
     }
 
+    /// Takes the data directory's lock now instead of on first need (a daemon owns its directory from the
+    /// start), terminating an opencode left by a dead predecessor. Throws `data_dir_locked` when it is owned.
+    public func takeOwnership() async throws(OpenWorkError) {
+        try await own()
+    }
+
     /// Starts a fresh opencode now (also out of state `failed`).
     public func restartOpenCode() async throws(OpenWorkError) {
         try await own()

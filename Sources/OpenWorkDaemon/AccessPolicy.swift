@@ -1,0 +1,76 @@
+/// Who may talk to the control plane: the checks every request passes before any handler runs.
+///
+/// Loopback is not a security boundary (any browser tab reaches 127.0.0.1), so the rules are, in order:
+/// the `Host` must name this server by a loopback spelling and its port (DNS rebinding sends a foreign name);
+/// an `Origin`, when present, must be in the allow-list (empty by default); and every route except
+/// `GET /health` needs the bearer token. This type decides; it does no I/O.
+public struct AccessPolicy: Sendable {
+    public var port: Int
+    public var allowedOrigins: Set<String>
+    public var token: DaemonToken
+
+    public init(port: Int, allowedOrigins: Set<String>, token: DaemonToken) {
+        self.port = port
+        self.allowedOrigins = allowedOrigins
+        self.token = token
+    }
+
+    /// What a request carries that matters for access.
+    public struct Credentials: Sendable {
+        public var method: String
+        public var path: String
+        /// The first `Host` header (HTTP/1's authority), `nil` when there was none.
+        public var authority: String?
+        /// Whether a second `Host` header came along (Hummingbird keeps only the first as the authority).
+        public var repeatedHost: Bool
+        public var origin: String?
+        public var authorization: String?
+
+        public init(
+            method: String, path: String, authority: String?, repeatedHost: Bool = false, origin: String? = nil,
+            authorization: String? = nil
+        ) {
+            self.method = method
+            self.path = path
+            self.authority = authority
+            self.repeatedHost = repeatedHost
+            self.origin = origin
+            self.authorization = authorization
+        }
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case allow
+        /// Refused with an HTTP status, a stable `kind` and a message that never contains a secret.
+        case refuse(status: Int, kind: String, message: String)
+    }
+
+    /// The `Host` values that name this server.
+    public var allowedAuthorities: Set<String> {
+        ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"]
+    }
+
+    public func verdict(for request: Credentials) -> Verdict {
+        guard let authority = request.authority, !request.repeatedHost,
+            allowedAuthorities.contains(authority.lowercased())
+        else {
+            return .refuse(
+                status: 421, kind: "host_not_allowed",
+                message: "the Host header must be 127.0.0.1:\(port), localhost:\(port) or [::1]:\(port)")
+        }
+        if let origin = request.origin, !allowedOrigins.contains(origin) {
+            return .refuse(status: 403, kind: "origin_not_allowed", message: "origin not allowed: \(origin)")
+        }
+        if request.method == "GET" && request.path == "/health" { return .allow }
+        if request.method == "OPTIONS" && request.origin != nil { return .allow }
+        guard let authorization = request.authorization, authorization.count > 7,
+            authorization.prefix(7).lowercased() == "bearer ",
+            token.matches(authorization.dropFirst(7))
+        else {
+            return .refuse(
+                status: 401, kind: "unauthorized",
+                message: "a bearer token is required (Authorization: Bearer <token from the daemon-token file>)")
+        }
+        return .allow
+    }
+}

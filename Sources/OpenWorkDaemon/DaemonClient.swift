@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+public import OpenWorkCore
+public import OpenWorkJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Talks to the daemon of a data directory: finds it (state file record, confirmed by `GET /health` from the
+/// same pid and data directory) and sends it calls with the token from `daemon-token`.
+///
+/// Does not start a daemon; ``DaemonLauncher`` does.
+public struct DaemonClient: Sendable {
+    public let dataDirectory: DataDirectory
+
+    public init(dataDirectory: DataDirectory) {
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The daemon serving this data directory now, with its health, or `nil` when none answers.
+    public func running() async -> (record: DaemonRecord, health: JSONValue)? {
+        guard let record = DaemonRecord.read(in: dataDirectory), record.isAlive,
+            let health = try? await request(record, method: .GET, path: "/health", authorized: false),
+            health.status == 200, health.body["pid"]?.int64Value == Int64(record.pid),
+            health.body["dataDir"]?.stringValue == dataDirectory.path
+        else { return nil }
+        return (record, health.body)
+    }
+
+    /// The running daemon, or `daemon_not_running`.
+    public func requireRunning() async throws(OpenWorkError) -> (record: DaemonRecord, health: JSONValue) {
+        guard let running = await running() else {
+            throw OpenWorkError(
+                .daemonNotRunning, "the openwork daemon is not running for \(dataDirectory.path)",
+                details: ["dataDir": .string(dataDirectory.path)])
+        }
+        return running
+    }
+
+    /// One JSON-RPC call through `POST /rpc`; an RPC error becomes an `OpenWorkError` with its kind.
+    public func call(_ method: String, _ params: JSONValue? = nil, record: DaemonRecord) async throws(OpenWorkError)
+        -> JSONValue
+    {
+        var message: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method)]
+        if let params { message["params"] = params }
+        let reply = try await send(record, method: .POST, path: "/rpc", body: message)
+        if let error = reply.body["error"] {
+            var details = error["data"]?.objectValue ?? [:]
+            let kind = details.removeValue(forKey: "kind")?.stringValue ?? "internal_error"
+            throw OpenWorkError(
+                .init(rawValue: kind), error["message"]?.stringValue ?? "the daemon refused the call",
+                details: details)
+        }
+        guard let result = reply.body["result"] else {
+            throw OpenWorkError(.daemonUnreachable, "the daemon answered without a result (HTTP \(reply.status))")
+        }
+        return result
+    }
+
+    /// Follows `GET /events` until the daemon ends the stream: `onSubscribed` once the stream is open, then
+    /// `onEvent` for each event object, in order.
+    public func followEvents(
+        types: [String]?, record: DaemonRecord, onSubscribed: @Sendable () -> Void,
+        onEvent: @Sendable (JSONValue) -> Void
+    ) async throws(OpenWorkError) {
+        do {
+            var path = "/events"
+            if let types, !types.isEmpty {
+                path +=
+                    "?types="
+                    + (types.joined(separator: ",").addingPercentEncoding(
+                        withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".*,_-"))) ?? "")
+            }
+            var request = HTTPClientRequest(url: record.baseURL + path)
+            guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
+                throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path)")
+            }
+            request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            guard response.status == .ok else {
+                let body = try await response.body.collect(upTo: 1 << 20)
+                let json = try? JSONValue(parsing: Array(buffer: body))
+                throw OpenWorkError(
+                    .init(rawValue: json?["kind"]?.stringValue ?? "daemon_unreachable"),
+                    json?["error"]?.stringValue ?? "the daemon refused the event stream (HTTP \(response.status.code))")
+            }
+            onSubscribed()
+            var pending: [UInt8] = []
+            for try await chunk in response.body {
+                pending += Array(buffer: chunk)
+                while let newline = pending.firstIndex(of: 10) {
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    pending.removeSubrange(...newline)
+                    if line.hasPrefix("data: "), let event = try? JSONValue(parsing: String(line.dropFirst(6))) {
+                        onEvent(event)
+                    }
+                }
+            }
+        } catch let error as OpenWorkError {
+            throw error
+        } catch {
+            return
+        }
+    }
+
+    /// Asks the daemon to stop (`POST /shutdown`). A connection closed before the answer counts as accepted.
+    public func requestShutdown(_ record: DaemonRecord) async throws(OpenWorkError) {
+        do {
+            let reply = try await request(record, method: .POST, path: "/shutdown", authorized: true)
+            guard reply.status == 200 else {
+                throw OpenWorkError(
+                    .daemonUnreachable, reply.body["error"]?.stringValue ?? "shutdown refused (HTTP \(reply.status))")
+            }
+        } catch let error as OpenWorkError {
+            throw error
+        } catch {
+            return
+        }
+    }
+
+    private func send(_ record: DaemonRecord, method: HTTPMethod, path: String, body: JSONValue)
+        async throws(OpenWorkError) -> (status: Int, body: JSONValue)
+    {
+        do {
+            return try await request(record, method: method, path: path, authorized: true, body: body)
+        } catch let error as OpenWorkError {
+            throw error
+        } catch {
+            throw OpenWorkError(
+                .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)",
+                details: ["baseUrl": .string(record.baseURL)])
+        }
+    }
+
+    private func request(
+        _ record: DaemonRecord, method: HTTPMethod, path: String, authorized: Bool, body: JSONValue? = nil
+    ) async throws -> (status: Int, body: JSONValue) {
+        var request = HTTPClientRequest(url: record.baseURL + path)
+        request.method = method
+        if authorized {
+            guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
+                throw OpenWorkError(
+                    .daemonNotRunning, "no daemon token in \(dataDirectory.path); is the daemon running?")
+            }
+            request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try body.serializedBytes(.compact)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let json = bytes.readableBytes == 0 ? JSONValue.null : try JSONValue(parsing: Array(buffer: bytes))
+        return (Int(response.status.code), json)
+    }
+}

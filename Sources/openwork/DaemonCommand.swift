@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import OpenWorkCore
+import OpenWorkDaemon
+import OpenWorkJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `openwork daemon run|start|stop|status`.
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run, start, stop or inspect the daemon: one engine plus the HTTP control plane on 127.0.0.1.",
+        subcommands: [Run.self, Start.self, Stop.self, Status.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Options every daemon command shares.
+struct DataDirOptions: ParsableArguments {
+    @Option(help: "The data directory (default: $OPENWORK_DATA_DIR, else ~/.openwork/openwork-orchestrator).")
+    var dataDir: String?
+
+    @Flag(help: "Print one JSON object: {\"ok\":true,…} or {\"ok\":false,\"error\":…,\"kind\":…}.")
+    var json = false
+
+    var dataDirectory: DataDirectory {
+        DataDirectory.resolve(
+            flag: dataDir, environment: ProcessInfo.processInfo.environment,
+            cwd: FileManager.default.currentDirectoryPath)
+    }
+}
+
+/// Options of the serving daemon (`run`, and `start`, which passes them on).
+struct ServeOptions: ParsableArguments {
+    @Option(help: "The opencode executable (default: $OPENWORK_OPENCODE_BIN, else `opencode` on PATH).")
+    var opencodeBin: String?
+
+    @Option(help: "The loopback address to bind (127.0.0.1, ::1 or localhost).")
+    var daemonHost: String = "127.0.0.1"
+
+    @Option(help: "The port to bind (default: $OPENWORK_DAEMON_PORT, else 0: a free port, recorded in the state file).")
+    var daemonPort: Int?
+
+    @Option(help: "An Origin allowed to call the control plane (repeatable; none by default).")
+    var cors: [String] = []
+
+    func validate() throws {
+        guard ControlPlane.isLoopback(daemonHost) else {
+            throw ValidationError("--daemon-host must be a loopback address (127.0.0.1, ::1 or localhost)")
+        }
+        if let daemonPort, !(0...65_535).contains(daemonPort) {
+            throw ValidationError("--daemon-port must be between 0 and 65535")
+        }
+    }
+
+    /// How long `daemon start` (and an auto-start) waits for the daemon: `OPENWORK_DAEMON_START_TIMEOUT_MS`, else 10 s.
+    static var startTimeout: Duration {
+        .milliseconds(
+            ProcessInfo.processInfo.environment["OPENWORK_DAEMON_START_TIMEOUT_MS"].flatMap { Int($0) } ?? 10_000)
+    }
+
+    var resolvedPort: Int {
+        daemonPort ?? ProcessInfo.processInfo.environment["OPENWORK_DAEMON_PORT"].flatMap { Int($0) } ?? 0
+    }
+
+    /// The same options as arguments of `daemon run`.
+    var arguments: [String] {
+        var arguments = ["--daemon-host", daemonHost, "--daemon-port", String(resolvedPort)]
+        if let opencodeBin { arguments += ["--opencode-bin", Self.absolute(opencodeBin)] }
+        for origin in cors { arguments += ["--cors", origin] }
+        return arguments
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") || !path.contains("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// Prints a command's outcome: `--json` → one object on stdout; otherwise a line for people.
+enum CommandOutput {
+    static func success(_ result: JSONValue, json: Bool, human: @autoclosure () -> String) {
+        if json {
+            var members = result.objectValue ?? ["result": result]
+            members["ok"] = true
+            print((try? JSONValue.object(members).serialized(.compact)) ?? #"{"ok":true}"#)
+        } else {
+            print(human())
+        }
+    }
+
+    /// Reports the failure (stdout JSON with `--json`, else one line on stderr) and exits 1.
+    static func failure(_ error: OpenWorkError, json: Bool) -> ExitCode {
+        if json {
+            var members = error.details
+            members["ok"] = false
+            members["error"] = .string(error.message)
+            members["kind"] = .string(error.code.rawValue)
+            print((try? JSONValue.object(members).serialized(.compact)) ?? #"{"ok":false}"#)
+        } else {
+            FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+        }
+        return ExitCode(1)
+    }
+
+    static func run(json: Bool, _ body: () async throws(OpenWorkError) -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw failure(error, json: json)
+        }
+    }
+}
+
+extension DaemonCommand {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Serve in the foreground until SIGTERM, SIGINT or POST /shutdown.",
+            discussion: """
+                Takes the data directory's lock at once (another engine there → data_dir_locked, exit 3), writes a \
+                fresh bearer token to <data-dir>/daemon-token (0600), serves on 127.0.0.1 and records \
+                {pid, port, baseUrl, startedAt} in the state file. Stopping clears the record and stops opencode.
+                """
+        )
+
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
+            engine.opencodeExecutable = serve.opencodeBin
+            engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+            var daemon = Daemon.Configuration(engine: engine)
+            daemon.host = serve.daemonHost
+            daemon.port = serve.resolvedPort
+            daemon.allowedOrigins = Set(serve.cors)
+            daemon.testMethods = Operations.Configuration.testMethodsEnabled(environment)
+            let directory = engine.dataDirectory.path
+            daemon.onReady = { record in
+                ControlPlane.writeToStandardError(
+                    "openwork daemon: serving \(record.baseURL) (pid \(record.pid)) for \(directory)")
+            }
+            do {
+                try await Daemon.run(daemon)
+            } catch let error as OpenWorkError {
+                let code: Int32 = error.code == .dataDirLocked ? DaemonLauncher.lostLockExitCode : 1
+                FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+                throw ExitCode(code)
+            } catch {
+                FileHandle.standardError.write(Data("openwork: the daemon failed: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "start",
+            abstract: "Start the daemon in the background (or report the one running) and wait until it serves.",
+            discussion:
+                "Output: {ok, pid, baseUrl, port, alreadyRunning}. The daemon's output goes to <data-dir>/logs/daemon.log."
+        )
+
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+
+        func run() async throws {
+            let directory = common.dataDirectory
+            try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
+                let started = try await DaemonLauncher.start(
+                    executable: Self.currentExecutable,
+                    arguments: ["daemon", "run", "--data-dir", directory.path] + serve.arguments,
+                    environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
+                    within: ServeOptions.startTimeout)
+                var result = started.record.json.objectValue ?? [:]
+                result["alreadyRunning"] = .bool(started.alreadyRunning)
+                let verb = started.alreadyRunning ? "already running" : "started"
+                CommandOutput.success(
+                    .object(result), json: common.json,
+                    human: "daemon \(verb): pid \(started.record.pid) at \(started.record.baseURL)")
+            }
+        }
+
+        /// This executable, so the daemon runs the same build as the command that started it.
+        static var currentExecutable: String {
+            var buffer = [CChar](repeating: 0, count: 4_096)
+            let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+            guard count > 0 else { return CommandLine.arguments[0] }
+            return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stop",
+            abstract: "Stop the running daemon and wait until it and its opencode are gone (never starts one)."
+        )
+
+        @OptionGroup var common: DataDirOptions
+
+        func run() async throws {
+            try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
+                let record = try await DaemonLauncher.stop(dataDirectory: common.dataDirectory)
+                CommandOutput.success(
+                    ["pid": .integer(Int64(record.pid)), "stopped": true], json: common.json,
+                    human: "daemon stopped (pid \(record.pid))")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Report the running daemon and its health (never starts one; daemon_not_running otherwise)."
+        )
+
+        @OptionGroup var common: DataDirOptions
+
+        func run() async throws {
+            try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
+                let (record, health) = try await DaemonClient(dataDirectory: common.dataDirectory).requireRunning()
+                var result = record.json.objectValue ?? [:]
+                result["running"] = true
+                result["health"] = health
+                CommandOutput.success(
+                    .object(result), json: common.json,
+                    human: "daemon running: pid \(record.pid) at \(record.baseURL), opencode "
+                        + (health["opencode"]?["state"]?.stringValue ?? "unknown"))
+            }
+        }
+    }
+}

@@ -1,0 +1,311 @@
+import ArgumentParser
+import Foundation
+import OpenWorkCore
+import OpenWorkDaemon
+import OpenWorkJSON
+
+/// Sends one RPC call to the daemon of the data directory and prints the outcome.
+enum DaemonCall {
+    /// - Parameter autostart: when given, a daemon is started (with these options) if none runs; otherwise a
+    ///   missing daemon is the error `daemon_not_running`.
+    static func run(
+        _ common: DataDirOptions, autostart: ServeOptions?, _ method: String, _ params: JSONValue? = nil,
+        human: @escaping (JSONValue) -> String
+    ) async throws {
+        try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
+            let directory = common.dataDirectory
+            let client = DaemonClient(dataDirectory: directory)
+            let record: DaemonRecord
+            if let running = await client.running() {
+                record = running.record
+            } else if let autostart {
+                record = try await DaemonLauncher.start(
+                    executable: DaemonCommand.Start.currentExecutable,
+                    arguments: ["daemon", "run", "--data-dir", directory.path] + autostart.arguments,
+                    environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
+                    within: ServeOptions.startTimeout
+                ).record
+            } else {
+                record = try await client.requireRunning().record
+            }
+            let result = try await client.call(method, params, record: record)
+            CommandOutput.success(result, json: common.json, human: human(result))
+        }
+    }
+}
+
+/// Paths as the caller means them: `~` is the caller's home, relative paths are relative to the caller's
+/// working directory. Resolved here so the daemon only ever sees absolute paths.
+enum CallerPath {
+    static var workingDirectory: String { FileManager.default.currentDirectoryPath }
+
+    static func absolute(_ path: String) -> String {
+        if path == "~" || path.hasPrefix("~/") {
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            return home + path.dropFirst()
+        }
+        if path.hasPrefix("/") { return path }
+        return workingDirectory + "/" + path
+    }
+
+    /// A workspace reference: an id or a name goes as is (with the caller's directory as `cwd`, so the daemon
+    /// resolves a relative path there too); something spelled as a path is made absolute first.
+    static func reference(_ reference: String) -> JSONValue {
+        let pathLike = reference.hasPrefix(".") || reference.hasPrefix("~") || reference.contains("/")
+        return ["id": .string(pathLike ? absolute(reference) : reference), "cwd": .string(workingDirectory)]
+    }
+}
+
+/// One-line descriptions for people.
+enum Describe {
+    static func workspace(_ workspace: JSONValue?) -> String {
+        let id = workspace?["id"]?.stringValue ?? "?"
+        let name = workspace?["name"]?.stringValue ?? "?"
+        let place = workspace?["baseUrl"]?.stringValue.map { "\($0) \(workspace?["directory"]?.stringValue ?? "")" }
+        return "\(id) \(name) \(place ?? workspace?["path"]?.stringValue ?? "")"
+    }
+
+    static func table(_ result: JSONValue) -> String {
+        let active = result["activeId"]?.stringValue
+        let workspaces = result["workspaces"]?.arrayValue ?? []
+        guard !workspaces.isEmpty else { return "no workspaces" }
+        let rows =
+            [["", "ID", "NAME", "TYPE", "WARM", "PATH"]]
+            + workspaces.map { workspace in
+                [
+                    workspace["id"]?.stringValue == active ? "*" : "",
+                    workspace["id"]?.stringValue ?? "", workspace["name"]?.stringValue ?? "",
+                    workspace["workspaceType"]?.stringValue ?? "",
+                    workspace["warm"]?.boolValue == true ? "yes" : "no",
+                    workspace["baseUrl"]?.stringValue ?? workspace["path"]?.stringValue ?? "",
+                ]
+            }
+        let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == 5 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func opencode(_ status: JSONValue) -> String {
+        let state = status["state"]?.stringValue ?? "unknown"
+        guard let pid = status["pid"]?.int64Value else { return "opencode \(state)" }
+        return "opencode \(state): pid \(pid) at \(status["baseUrl"]?.stringValue ?? "?")"
+    }
+}
+
+struct WorkspaceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workspace",
+        abstract: "Add, list, inspect, switch and remove workspaces (starts the daemon when it is not running).",
+        subcommands: [
+            Add.self, AddRemote.self, List.self, Info.self, Switch.self, Remove.self, Path.self, Connect.self,
+        ]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a local directory (workspace.add).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "The directory (relative to the current directory, or ~/…).") var path: String
+        @Option(help: "The name (default: the directory's base name).") var name: String?
+
+        func run() async throws {
+            var params: JSONValue = ["path": .string(CallerPath.absolute(path))]
+            if let name { params["name"] = .string(name) }
+            try await DaemonCall.run(common, autostart: serve, "workspace.add", params) { result in
+                let verb = result["created"] == false ? "already registered" : "added"
+                return "\(verb): \(Describe.workspace(result["workspace"]))"
+            }
+        }
+    }
+
+    struct AddRemote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-remote", abstract: "Register a remote opencode server (workspace.addRemote).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "The server's http(s) base URL.") var baseURL: String
+        @Option(help: "The directory on that server.") var directory: String?
+        @Option(help: "The name.") var name: String?
+
+        func run() async throws {
+            var params: JSONValue = ["baseUrl": .string(baseURL)]
+            if let directory { params["directory"] = .string(directory) }
+            if let name { params["name"] = .string(name) }
+            try await DaemonCall.run(common, autostart: serve, "workspace.addRemote", params) { result in
+                "added: \(Describe.workspace(result["workspace"]))"
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the workspaces (workspace.list).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "workspace.list", human: Describe.table)
+        }
+    }
+
+    struct Info: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one workspace (workspace.info).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "An id, a name or a path.") var id: String
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "workspace.info", CallerPath.reference(id)) { result in
+                Describe.workspace(result["workspace"])
+            }
+        }
+    }
+
+    struct Switch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a workspace active (workspace.switch).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "An id, a name or a path.") var id: String
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "workspace.switch", CallerPath.reference(id)) { result in
+                "active: \(Describe.workspace(result["workspace"]))"
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget a workspace; its directory is untouched (workspace.remove).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "An id, a name or a path.") var id: String
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "workspace.remove", CallerPath.reference(id)) { result in
+                "removed: \(Describe.workspace(result["workspace"]))"
+            }
+        }
+    }
+
+    struct Path: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ask opencode where the workspace points, starting it if needed (workspace.path).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "An id, a name or a path.") var id: String
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "workspace.path", CallerPath.reference(id)) { result in
+                "\(result["workspace"]?["id"]?.stringValue ?? "?"): \(result["path"]?["directory"]?.stringValue ?? "?")"
+            }
+        }
+    }
+
+    struct Connect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What an integrator needs to reach opencode for a workspace (workspace.connect).",
+            discussion: "The human output names the auth file instead of printing the password; --json has it all."
+        )
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "An id, a name or a path.") var id: String
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "workspace.connect", CallerPath.reference(id)) {
+                result in
+                let credentials = result["authFile"]?.stringValue.map { "; credentials in \($0)" } ?? ""
+                return "\(result["baseUrl"]?.stringValue ?? "?") --dir \(result["directory"]?.stringValue ?? "?")"
+                    + credentials
+            }
+        }
+    }
+}
+
+struct InstanceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instance", abstract: "Manage opencode's per-directory instances.", subcommands: [Dispose.self])
+
+    struct Dispose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Free opencode's instance for a workspace; the next use boots a fresh one (instance.dispose).")
+        @OptionGroup var common: DataDirOptions
+        @OptionGroup var serve: ServeOptions
+        @Argument(help: "An id, a name or a path.") var id: String
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: serve, "instance.dispose", CallerPath.reference(id)) { result in
+                result["disposed"] == true ? "disposed" : "nothing to dispose"
+            }
+        }
+    }
+}
+
+struct OpenCodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "opencode", abstract: "The supervised opencode (needs a running daemon).",
+        subcommands: [Status.self, Restart.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The supervisor's state (opencode.status).")
+        @OptionGroup var common: DataDirOptions
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: nil, "opencode.status", human: Describe.opencode)
+        }
+    }
+
+    struct Restart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a fresh opencode now, also out of `failed` (opencode.restart).")
+        @OptionGroup var common: DataDirOptions
+
+        func run() async throws {
+            try await DaemonCall.run(common, autostart: nil, "opencode.restart", human: Describe.opencode)
+        }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "The daemon's health (never starts one; daemon_not_running otherwise).")
+    @OptionGroup var common: DataDirOptions
+
+    func run() async throws {
+        try await DaemonCall.run(common, autostart: nil, "health") { health in
+            let active = health["activeId"]?.stringValue ?? "none"
+            return "openwork \(health["version"]?.stringValue ?? "?"): daemon pid \(health["pid"]?.int64Value ?? 0), "
+                + "\(Describe.opencode(health["opencode"] ?? .null)), "
+                + "\(health["workspaceCount"]?.int64Value ?? 0) workspaces, active \(active)"
+        }
+    }
+}
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Stream the daemon's events as JSON lines until it stops (events.subscribe over GET /events).",
+        discussion:
+            "One event object per line on stdout, flushed at once; `--types opencode.*,workspace.added` filters."
+    )
+    @OptionGroup var common: DataDirOptions
+    @Option(help: "Comma-separated event types; a trailing `.*` matches a prefix.") var types: String?
+
+    func run() async throws {
+        try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
+            let client = DaemonClient(dataDirectory: common.dataDirectory)
+            let record = try await client.requireRunning().record
+            try await client.followEvents(
+                types: types.map { $0.split(separator: ",").map(String.init) }, record: record,
+                onSubscribed: {
+                    FileHandle.standardError.write(Data("openwork: following events of \(record.baseURL)\n".utf8))
+                },
+                onEvent: { event in
+                    guard let line = try? event.serialized(.compact) else { return }
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                })
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import OpenWorkJSON
+import OpenWorkTesting
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The CLI wrappers through the built binary: each command is one RPC call to the daemon.
+@Suite("CLI wrappers", .timeLimit(.minutes(3)))
+struct CLITests {
+    @Test("the seed's strategy through the CLI: auto-started daemon, two workspaces, one opencode, dispose, errors")
+    func seedStrategy() async throws {
+        let fixture = try DaemonFixture("cli")
+        let directories = try fixture.root.makeDirectories("w/alpha", "w/beta", "home/gamma")
+        let work = fixture.root.appending("w")
+        try await fixture.scoped {
+            let noDaemon = try await fixture.json(["status"])
+            #expect(noDaemon.exit.code == 1)
+            #expect(noDaemon.value["ok"] == false)
+            #expect(noDaemon.value["kind"] == "daemon_not_running")
+            #expect(noDaemon.value["error"]?.stringValue?.contains("not running") == true)
+            #expect(try await fixture.json(["opencode", "status"]).value["kind"] == "daemon_not_running")
+            #expect(fixture.daemonProcesses.isEmpty, "status and opencode never start a daemon")
+
+            let alpha = try await fixture.json(["workspace", "add", "alpha"], workingDirectory: work)
+            #expect(alpha.exit.code == 0)
+            #expect(alpha.value["ok"] == true)
+            #expect(alpha.value["workspace"]?["path"]?.stringValue == directories[0], "relative to the caller")
+            #expect(fixture.daemonProcesses.count == 1, "workspace commands start the daemon")
+            let beta = try await fixture.json(["workspace", "add", "./beta", "--name", "Beta"], workingDirectory: work)
+            #expect(beta.value["workspace"]?["name"] == "Beta")
+            let gamma = try await fixture.json(
+                ["workspace", "add", "~/gamma"], extraEnvironment: ["HOME": fixture.root.appending("home")])
+            #expect(gamma.value["workspace"]?["path"]?.stringValue == directories[2], "~ is the caller's home")
+            let alphaID = try #require(alpha.value["workspace"]?["id"]?.stringValue)
+
+            let list = try await fixture.json(["workspace", "list"])
+            #expect(list.value["ok"] == true)
+            #expect(list.value["workspaces"]?.arrayValue?.count == 3)
+            #expect(list.value["activeId"]?.stringValue == alphaID)
+            let table = try await fixture.openwork(["workspace", "list"])
+            #expect(table.output.hasPrefix("   ID"))
+            #expect(table.output.contains("*  \(alphaID)"))
+
+            let pathA = try await fixture.json(["workspace", "path", "alpha"])
+            #expect(pathA.value["path"]?["directory"]?.stringValue == directories[0])
+            let firstPID = try await fixture.json(["opencode", "status"]).value["pid"]
+            let pathB = try await fixture.json(["workspace", "path", "beta"], workingDirectory: work)
+            #expect(pathB.value["path"]?["directory"]?.stringValue == directories[1])
+            let status = try await fixture.json(["opencode", "status"])
+            #expect(status.value["state"] == "ready")
+            #expect(status.value["pid"] == firstPID, "one opencode serves both workspaces")
+
+            let disposed = try await fixture.json(["instance", "dispose", alphaID])
+            #expect(disposed.value["disposed"] == true)
+            let again = try await fixture.json(["workspace", "path", alphaID])
+            #expect(again.value["path"]?["directory"]?.stringValue == directories[0])
+            #expect(try await fixture.json(["opencode", "status"]).value["pid"] == firstPID)
+
+            let invalid = try await fixture.json(["workspace", "add", "/definitely/not/here"])
+            #expect(invalid.exit.code == 1)
+            #expect(invalid.value["ok"] == false)
+            #expect(invalid.value["kind"] == "invalid_path")
+            #expect(invalid.value["error"]?.stringValue?.isEmpty == false)
+            let human = try await fixture.openwork(["workspace", "info", "nope"])
+            #expect(human.exit.code == 1)
+            #expect(human.output.isEmpty)
+            #expect(human.errors.contains("workspace_not_found"))
+            #expect(human.errors.split(separator: "\n").count == 1)
+
+            let switched = try await fixture.json(["workspace", "switch", "Beta"])
+            #expect(switched.value["activeId"] == beta.value["workspace"]?["id"])
+            let health = try await fixture.json(["status"])
+            #expect(health.value["ok"] == true)
+            #expect(health.value["workspaceCount"] == 3)
+            #expect(health.value["activeId"] == beta.value["workspace"]?["id"])
+
+            let connect = try await fixture.json(["workspace", "connect", "alpha"], workingDirectory: work)
+            let password = try #require(connect.value["password"]?.stringValue)
+            let token = try #require(fixture.token)
+            #expect(fixture.commandLines(containing: token).isEmpty, "the token is on no command line")
+            #expect(fixture.commandLines(containing: password).isEmpty, "the password is on no command line")
+
+            let removed = try await fixture.json(["workspace", "remove", "./beta"], workingDirectory: work)
+            #expect(removed.value["workspace"]?["path"]?.stringValue == directories[1])
+            #expect(try await fixture.json(["workspace", "list"]).value["workspaces"]?.arrayValue?.count == 2)
+
+            let usage = try await fixture.openwork(["workspace", "add"])
+            #expect(usage.exit.code == 64)
+            #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
+        }
+    }
+
+    @Test("human output: one line per command, and the table for lists")
+    func humanOutput() async throws {
+        let fixture = try DaemonFixture("cli-human")
+        let directory = try fixture.root.makeDirectories("w/project")[0]
+        try await fixture.scoped {
+            let added = try await fixture.openwork(["workspace", "add", directory])
+            #expect(added.exit.code == 0)
+            #expect(added.output.hasPrefix("added: ws-"))
+            #expect(added.output.split(separator: "\n").count == 1)
+            let status = try await fixture.openwork(["status"])
+            #expect(status.output.contains("1 workspaces"))
+            let opencode = try await fixture.openwork(["opencode", "status"])
+            #expect(opencode.output.hasPrefix("opencode "))
+            let stop = try await fixture.openwork(["daemon", "stop"])
+            #expect(stop.output.hasPrefix("daemon stopped"))
+        }
+    }
+}
+
+@Suite("openwork events", .timeLimit(.minutes(2)))
+struct EventsCommandTests {
+    @Test("openwork events prints matching events as JSON lines and exits 0 when the daemon stops")
+    func followsEvents() async throws {
+        let fixture = try DaemonFixture("cli-events")
+        let directory = try fixture.root.makeDirectories("w/project")[0]
+        try await fixture.scoped {
+            #expect(try await fixture.json(["daemon", "start"]).value["ok"] == true)
+            let events = try TestProcess(
+                DaemonFixture.openwork, ["events", "--types", "workspace.*", "--data-dir", fixture.dataDirectory],
+                environment: fixture.environment)
+            let ready = try await events.readErrorLine(within: .seconds(10))
+            #expect(ready?.contains("following events") == true)
+            _ = try await fixture.json(["workspace", "add", directory])
+            let line = try #require(try await events.readLine(within: .seconds(10)))
+            let event = try JSONValue(parsing: line)
+            #expect(event["type"] == "workspace.added")
+            #expect(event["time"]?.int64Value != nil)
+            #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
+            #expect(try await events.waitForExit(within: .seconds(5)).code == 0)
+        }
+    }
+}
