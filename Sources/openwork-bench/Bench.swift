@@ -64,6 +64,7 @@ struct Bench {
         }
         try await RegistryBench.run(quick: quick)
         try await EngineBench.run(quick: quick)
+        try await DaemonBench.run(quick: quick, openwork: openwork)
     }
 
     /// Requests per second through a spawned `openwork rpc`.
