@@ -341,12 +341,21 @@ public actor Engine {
         }
     }
 
-    /// Whether a failed request failed because its opencode is going away (no answer, `503` from a server
-    /// shutting down, or a different child by now), so it should be retried against the replacement.
     private func isReplacing(_ failure: OpenCodeClient.Failure, servedBy pid: Int64?) async -> Bool {
-        if failure.status == nil || failure.status == 503 { return true }
         let status = await supervisor.status
-        return status["state"] != "ready" || status["pid"]?.int64Value != pid
+        return Self.shouldRetry(
+            httpStatus: failure.status, servedBy: pid, nowState: status["state"]?.stringValue,
+            nowPID: status["pid"]?.int64Value)
+    }
+
+    /// Whether a failed request failed because its opencode is going away, so it should be retried against
+    /// the replacement: no answer at all; `503` from a server shutting down; `401`, i.e. not our opencode at all
+    /// (the dead child's port, 4096 by default, was taken by another server before the exit was seen); or
+    /// opencode is no longer ready, or is a different child, by now. Other HTTP errors are opencode's answer.
+    public static func shouldRetry(httpStatus: Int?, servedBy pid: Int64?, nowState: String?, nowPID: Int64?) -> Bool {
+        guard let httpStatus else { return true }
+        if httpStatus == 503 || httpStatus == 401 { return true }
+        return nowState != "ready" || nowPID != pid
     }
 
     private static func directory(of workspace: Workspace) -> String? {
