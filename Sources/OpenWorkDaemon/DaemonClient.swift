@@ -62,6 +62,38 @@ public struct DaemonClient: Sendable {
         return result
     }
 
+    /// Sends one JSON-RPC text as it is to `POST /rpc` and returns the daemon's answer bytes (`nil` when there
+    /// is none: a notification). A refusal (token, size) or an unreachable daemon is an `OpenWorkError`.
+    public func forwardRPC(_ bytes: [UInt8], record: DaemonRecord) async throws(OpenWorkError) -> [UInt8]? {
+        do {
+            guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
+                throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path)")
+            }
+            var request = HTTPClientRequest(url: record.baseURL + "/rpc")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: bytes))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+            let body = Array(buffer: try await response.body.collect(upTo: 64 << 20))
+            switch response.status.code {
+            case 200: return body
+            case 204: return nil
+            default:
+                let json = try? JSONValue(parsing: body)
+                throw OpenWorkError(
+                    .init(rawValue: json?["kind"]?.stringValue ?? "daemon_unreachable"),
+                    json?["error"]?.stringValue ?? "the daemon refused the call (HTTP \(response.status.code))")
+            }
+        } catch let error as OpenWorkError {
+            throw error
+        } catch {
+            throw OpenWorkError(
+                .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)",
+                details: ["baseUrl": .string(record.baseURL)])
+        }
+    }
+
     /// Follows `GET /events` until the daemon ends the stream: `onSubscribed` once the stream is open, then
     /// `onEvent` for each event object, in order.
     public func followEvents(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import OpenWorkCore
+import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkRPC
 
@@ -11,17 +12,22 @@ import OpenWorkRPC
     import Darwin
 #endif
 
-/// `openwork rpc`: the method table as line-delimited JSON-RPC 2.0 on stdin and stdout, with an engine
-/// running. (`@unchecked`: the sources are only created in `init` and cancelled once.)in this process for as long as the session lasts.
+/// `openwork rpc`: the method table as line-delimited JSON-RPC 2.0 on stdin and stdout, served by the daemon
+/// that owns the data directory (bridged through its control plane) or else by an engine running in this process
+/// for as long as the session lasts.
 struct RPCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc",
         abstract: "Serve every operation as line-delimited JSON-RPC 2.0 on stdin/stdout.",
         discussion: """
-            One JSON text per line in each direction. The engine (registry + supervised opencode) runs in this \
-            process and owns the data directory while the session lasts. EOF on stdin lets running requests \
-            finish (up to --drain-timeout-ms), stops opencode and exits 0; so do SIGTERM and SIGINT. \
-            `$/cancelRequest {"id":…}` cancels a running request.
+            One JSON text per line in each direction. When a daemon owns the data directory, every line goes to \
+            it (POST /rpc; events.subscribe over GET /events) and EOF on stdin ends the session without stopping \
+            it. Otherwise the engine (registry + supervised opencode) runs in this process and owns the data \
+            directory while the session lasts; EOF on stdin lets running requests finish (up to \
+            --drain-timeout-ms), stops opencode and exits 0; so do SIGTERM and SIGINT. \
+            `$/cancelRequest {"id":…}` cancels a running in-process request. --connect requires the daemon \
+            (daemon_not_running otherwise); --embedded requires an in-process engine (data_dir_locked when a \
+            daemon owns the directory).
             """
     )
 
@@ -40,7 +46,14 @@ struct RPCCommand: AsyncParsableCommand {
     @Option(help: "How long running requests may take after EOF on stdin, in milliseconds.")
     var drainTimeoutMs: Int = 5_000
 
+    @Flag(help: "Bridge to the daemon that owns the data directory; fail with daemon_not_running if there is none.")
+    var connect = false
+
+    @Flag(help: "Run the engine in this process; fail with data_dir_locked if a daemon owns the data directory.")
+    var embedded = false
+
     func validate() throws {
+        guard !(connect && embedded) else { throw ValidationError("--connect and --embedded exclude each other") }
         guard maxLineBytes > 0 else { throw ValidationError("--max-line-bytes must be positive") }
         guard drainTimeoutMs >= 0 else { throw ValidationError("--drain-timeout-ms must not be negative") }
     }
@@ -54,9 +67,26 @@ struct RPCCommand: AsyncParsableCommand {
             print(try Operations.table(operations).openRPCDocument.serialized(.pretty))
             return
         }
-        var engine = Engine.Configuration(
-            dataDirectory: DataDirectory.resolve(flag: dataDir, environment: environment, cwd: cwd),
-            environment: environment)
+        let directory = DataDirectory.resolve(flag: dataDir, environment: environment, cwd: cwd)
+        let client = DaemonClient(dataDirectory: directory)
+        let daemon = await client.running()
+        if let daemon, !embedded {
+            var bridge = RPCBridge.Configuration()
+            bridge.maximumLineBytes = maxLineBytes
+            bridge.drainTimeout = .milliseconds(drainTimeoutMs)
+            await RPCBridge.serve(client: client, record: daemon.record, configuration: bridge)
+            return
+        }
+        if connect {
+            Self.fail(OpenWorkError(.daemonNotRunning, "the openwork daemon is not running for \(directory.path)"))
+        }
+        if let daemon {
+            Self.fail(
+                OpenWorkError(
+                    .dataDirLocked,
+                    "the openwork daemon (pid \(daemon.record.pid)) owns \(directory.path); drop --embedded to use it"))
+        }
+        var engine = Engine.Configuration(dataDirectory: directory, environment: environment)
         engine.opencodeExecutable = opencodeBin
         engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
         var server = StdioServer.Configuration()
@@ -71,9 +101,14 @@ struct RPCCommand: AsyncParsableCommand {
                 signals.cancel()
             }
         } catch let error as OpenWorkError {
-            FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
-            throw ExitCode(1)
+            Self.fail(error)
         }
+    }
+
+    /// One line on stderr, exit 1.
+    private static func fail(_ error: OpenWorkError) -> Never {
+        FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+        Glibc.exit(1)
     }
 }
 

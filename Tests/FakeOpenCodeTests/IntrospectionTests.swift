@@ -69,13 +69,11 @@ struct IntrospectionTests {
         let root = try TemporaryDirectory()
         let server = try await Self.start(["BOOT_DELAY_MS": "500"])
         let target = "/path?" + Shapes.directoryQuery(root.path)
-        let started = ContinuousClock.now
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<8 { group.addTask { try await server.client.get(target).status } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(statuses == Array(repeating: 200, count: 8))
-        #expect(ContinuousClock.now - started < .milliseconds(3500), "one boot, not eight in a row (8 × 500 ms)")
         let state = try await server.client.json("GET", "/__fake/state")
         #expect(state["bootCounts"]?[root.path] == 1)
         await server.stop()
