@@ -34,6 +34,14 @@ int openwork_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
 #endif
 }
 
+short openwork_spawn_setsid_flag(void) {
+#if defined(POSIX_SPAWN_SETSID)
+    return POSIX_SPAWN_SETSID;
+#else
+    return 0;
+#endif
+}
+
 int openwork_set_child_subreaper(void) {
 #if defined(__linux__)
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

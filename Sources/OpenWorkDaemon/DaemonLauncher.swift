@@ -104,40 +104,18 @@ public enum DaemonLauncher {
         return text.split(separator: "\n").suffix(count).map(String.init)
     }
 
-    /// posix_spawn in a new session (so its group is its own and no terminal signal reaches it), stdin from
-    /// /dev/null, stdout and stderr appended to the log, every other descriptor closed.
+    /// A new session (so its group is its own and no terminal signal reaches it), stdin from /dev/null,
+    /// stdout and stderr appended to the log, every other descriptor closed.
     private static func spawnDetached(
         _ executable: String, _ arguments: [String], environment: [String: String], log: String
     ) throws(OpenWorkError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        _ = openwork_spawn_addclosefrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        let setsid: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc ≥ 2.26), not imported into Swift
-        posix_spawnattr_setflags(&attributes, Int16(setsid | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        var child: pid_t = 0
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv + envp { free(pointer) }
+        do {
+            return try ProcessSpawner.spawn(
+                executable: executable, arguments: arguments, environment: environment,
+                output: .appending(toFile: log), newSession: true
+            ).pid
+        } catch {
+            throw OpenWorkError(.daemonStartFailed, error.description)
         }
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-        guard status == 0 else {
-            throw OpenWorkError(
-                .daemonStartFailed, "cannot start \(executable): \(String(cString: strerror(status)))")
-        }
-        return child
     }
 }

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-public import OpenWorkCore
+import OpenWorkCore
 public import OpenWorkJSON
 
 /// `openwork status --opencode-url U --openwork-url U`: checks those services directly, with no daemon, as the

@@ -56,8 +56,8 @@ public final class TestProcess: @unchecked Sendable {
         self.pid = child
         self.executable = executable
         self.stdinFD = spawned.input ?? -1
-        self.stdout = StreamBuffer(fd: spawned.output, name: "stdout")
-        self.stderr = StreamBuffer(fd: spawned.errors, name: "stderr")
+        self.stdout = StreamBuffer(fd: spawned.output ?? -1, name: "stdout")
+        self.stderr = StreamBuffer(fd: spawned.errors ?? -1, name: "stderr")
     }
 
     deinit {

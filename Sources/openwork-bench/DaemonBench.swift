@@ -23,7 +23,7 @@ enum DaemonBench {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         // curl reads the token from a 0600 header file: never on its command line.
         let headers = root.appending("headers")
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: headers, contents: Data("Authorization: Bearer \(token)\n".utf8),
             attributes: [.posixPermissions: 0o600])
         let runs = quick ? 5 : 20

@@ -59,7 +59,7 @@ struct RegistryTests {
         let registry = try makeRegistry()
         _ = try await registry.add(path: root.appending("w/a"), name: nil, cwd: nil)
         let before = try Data(contentsOf: URL(fileURLWithPath: statePath))
-        FileManager.default.createFile(atPath: root.appending("file"), contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: root.appending("file"), contents: Data("x".utf8))
         for (path, cwd, reason) in [
             ("w/missing", root.path, "not_found"), ("file", root.path, "not_a_directory"),
             ("relative", nil, "relative_without_cwd"), ("", root.path, nil), ("/a\u{0}b", nil, nil),
@@ -251,7 +251,7 @@ struct RegistryTests {
         let registry = try makeRegistry()
         _ = try await registry.add(path: "w/a", name: nil, cwd: root.path)
         let stale = dataDirectory.path + "/.openwork-orchestrator-state.json.tmp-999999-1"
-        FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8))
         _ = try await makeRegistry().add(path: "w/b", name: nil, cwd: root.path)
         #expect(!FileManager.default.fileExists(atPath: stale))
     }

@@ -12,6 +12,8 @@ int openwork_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *pat
 /// posix_spawn_file_actions_addclosefrom_np(actions, from) where available (glibc 2.34+): the child keeps no
 /// inherited descriptor at or above `from`. Returns ENOSYS where the platform lacks it.
 int openwork_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+/// The POSIX_SPAWN_SETSID flag (a GNU extension Swift cannot import), or 0 where it does not exist.
+short openwork_spawn_setsid_flag(void);
 /// Marks the calling process a child subreaper on Linux (orphaned grandchildren are reparented to it).
 int openwork_set_child_subreaper(void);
 /// The exit code of a wait status, or -1 when the child did not exit normally.

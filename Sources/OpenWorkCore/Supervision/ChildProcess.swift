@@ -62,12 +62,15 @@ public final class ChildProcess: Sendable {
         } catch {
             throw SpawnError(description: error.description)
         }
+        guard let output = spawned.output, let errors = spawned.errors else {
+            preconditionFailure("pipes were asked for")
+        }
         let child = spawned.pid
         self.pid = child
         self.executable = executable
         self.startTicks = ProcessIdentity.startTicks(of: child)
-        self.output = LineBuffer(descriptor: spawned.output, keep: keepLines, name: "stdout")
-        self.errors = LineBuffer(descriptor: spawned.errors, keep: keepLines, name: "stderr")
+        self.output = LineBuffer(descriptor: output, keep: keepLines, name: "stdout")
+        self.errors = LineBuffer(descriptor: errors, keep: keepLines, name: "stderr")
         let exitState = self.exitState
         let thread = Thread {
             var status: Int32 = 0
@@ -81,6 +84,15 @@ public final class ChildProcess: Sendable {
 
     /// Lines the child wrote to stdout, as they arrive, from the first; ends at end of file.
     public var outputLines: AsyncStream<String> { output.stream() }
+
+    /// Waits (at most `timeout`) until stdout and stderr reached end of file, so their last lines are in the
+    /// buffers. A grandchild that keeps a pipe open can hold it open forever, hence the bound.
+    public func waitForOutputEnd(timeout: Duration) async {
+        let end = ContinuousClock.now + timeout
+        while !(output.isClosed && errors.isClosed) && ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
 
     /// The last lines of stdout and stderr (at most the number kept).
     public func recentOutput() -> [String] { output.recent() }
@@ -192,6 +204,8 @@ private final class LineBuffer: @unchecked Sendable {
     }
 
     func recent() -> [String] { lock.withLock { lines } }
+
+    var isClosed: Bool { lock.withLock { closed } }
 
     /// A stream of every line from the first one (earlier lines are replayed, up to the number kept).
     func stream() -> AsyncStream<String> {

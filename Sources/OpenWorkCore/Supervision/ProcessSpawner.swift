@@ -6,9 +6,9 @@ import CSystemShims
     import Darwin
 #endif
 
-/// Starts a process in a new process group with an explicit argv and environment (never through a shell):
-/// signal dispositions reset to defaults, signal mask cleared, stdout and stderr on fresh pipes, stdin on a
-/// pipe or `/dev/null`. Only 0, 1 and 2 are inherited: every other descriptor is closed in the child (glibc's
+/// Starts a process in a new process group (or a new session) with an explicit argv and environment (never
+/// through a shell): signal dispositions reset to defaults, signal mask cleared, stdout and stderr on fresh
+/// pipes or appended to a file, stdin on a pipe or `/dev/null`. Only 0, 1 and 2 are inherited: every other descriptor is closed in the child (glibc's
 /// `closefrom` spawn action), including ones other code in this process opened without close-on-exec. An
 /// inherited write descriptor would make exec of that file fail with "Text file busy" and leak into opencode.
 public enum ProcessSpawner {
@@ -17,8 +17,17 @@ public enum ProcessSpawner {
         public var pid: Int32
         /// The write end of the child's stdin, when it was asked for.
         public var input: Int32?
-        public var output: Int32
-        public var errors: Int32
+        /// The read ends of stdout and stderr; `nil` when they go to a file.
+        public var output: Int32?
+        public var errors: Int32?
+    }
+
+    /// Where the child's stdout and stderr go.
+    public enum Output: Sendable, Hashable {
+        /// Fresh pipes, read by the caller.
+        case pipes
+        /// Both appended to a file (created 0600), for a detached process.
+        case appending(toFile: String)
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -30,13 +39,16 @@ public enum ProcessSpawner {
         arguments: [String],
         environment: [String: String],
         workingDirectory: String? = nil,
-        pipeInput: Bool = false
+        pipeInput: Bool = false,
+        output destination: Output = .pipes,
+        newSession: Bool = false
     ) throws(Failure) -> Spawned {
         var input: [Int32] = [-1, -1]
         var output: [Int32] = [-1, -1]
         var errors: [Int32] = [-1, -1]
+        let piped = destination == .pipes
         guard !pipeInput || openwork_pipe_cloexec(&input) == 0,
-            openwork_pipe_cloexec(&output) == 0, openwork_pipe_cloexec(&errors) == 0
+            !piped || openwork_pipe_cloexec(&output) == 0, !piped || openwork_pipe_cloexec(&errors) == 0
         else {
             for descriptor in input + output + errors where descriptor >= 0 { close(descriptor) }
             throw Failure(description: "cannot create pipes: \(String(cString: strerror(errno)))")
@@ -49,8 +61,14 @@ public enum ProcessSpawner {
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        switch destination {
+        case .pipes:
+            posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        case .appending(let file):
+            posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
         _ = openwork_spawn_addclosefrom(&actions, 3)
 
@@ -63,9 +81,10 @@ public enum ProcessSpawner {
         sigemptyset(&empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A new session is also a new process group; otherwise a new group in this session.
+        let grouping = newSession ? openwork_spawn_setsid_flag() : Int16(POSIX_SPAWN_SETPGROUP)
+        if !newSession { posix_spawnattr_setpgroup(&attributes, 0) }
+        posix_spawnattr_setflags(&attributes, grouping | Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         var child: pid_t = 0
         let envp = environment.map { "\($0.key)=\($0.value)" }
@@ -77,7 +96,9 @@ public enum ProcessSpawner {
             for descriptor in [input[1], output[0], errors[0]] where descriptor >= 0 { close(descriptor) }
             throw Failure(description: "cannot start \(executable): \(String(cString: strerror(status)))")
         }
-        return Spawned(pid: child, input: pipeInput ? input[1] : nil, output: output[0], errors: errors[0])
+        return Spawned(
+            pid: child, input: pipeInput ? input[1] : nil, output: piped ? output[0] : nil,
+            errors: piped ? errors[0] : nil)
     }
 
     private static func withCStringArray<R>(

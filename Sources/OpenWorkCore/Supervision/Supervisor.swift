@@ -232,6 +232,8 @@ public actor Supervisor {
                 events.publish("opencode.start_timeout", ["pid": .integer(Int64(spawned.pid))])
             }
             let exit = await spawned.stop(grace: configuration.stopGrace)
+            // The exit can be seen before the reader threads drained the pipes: let the last lines arrive.
+            await spawned.waitForOutputEnd(timeout: .milliseconds(500))
             lastExit = exit
             lastErrors = spawned.recentErrors()
             child = nil
