@@ -132,8 +132,13 @@ public final class TestProcess: @unchecked Sendable {
         try await offload { try self.stdout.readToEnd(within: deadline) }
     }
 
-    /// Everything the child wrote to stderr so far.
-    public var errorOutput: String { stderr.everything }
+    /// Everything the child wrote to stderr so far. Once the child has exited, this first waits (at most a
+    /// second) for stderr to reach end of file: the exit is often seen before the reader thread has drained
+    /// the pipe, and a test reading stderr after the exit must see all of it.
+    public var errorOutput: String {
+        if hasExited { stderr.waitUntilClosed(timeout: 1) }
+        return stderr.everything
+    }
 
     // MARK: Lifetime
 
@@ -289,6 +294,15 @@ private final class StreamBuffer: @unchecked Sendable {
             guard condition.wait(until: end) else {
                 throw TestProcess.Timeout(description: "no line on \(name) within \(deadline)")
             }
+        }
+    }
+
+    func waitUntilClosed(timeout seconds: Double) {
+        let end = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed {
+            guard condition.wait(until: end) else { return }
         }
     }
 
