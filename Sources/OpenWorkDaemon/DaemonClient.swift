@@ -66,12 +66,9 @@ public struct DaemonClient: Sendable {
     /// is none: a notification). A refusal (token, size) or an unreachable daemon is an `OpenWorkError`.
     public func forwardRPC(_ bytes: [UInt8], record: DaemonRecord) async throws(OpenWorkError) -> [UInt8]? {
         do {
-            guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
-                throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path)")
-            }
             var request = HTTPClientRequest(url: record.baseURL + "/rpc")
             request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+            try authorize(&request)
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: bytes))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
@@ -80,17 +77,10 @@ public struct DaemonClient: Sendable {
             case 200: return body
             case 204: return nil
             default:
-                let json = try? JSONValue(parsing: body)
-                throw OpenWorkError(
-                    .init(rawValue: json?["kind"]?.stringValue ?? "daemon_unreachable"),
-                    json?["error"]?.stringValue ?? "the daemon refused the call (HTTP \(response.status.code))")
+                throw Self.refusal(body, status: response.status.code, of: "the call")
             }
-        } catch let error as OpenWorkError {
-            throw error
         } catch {
-            throw OpenWorkError(
-                .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)",
-                details: ["baseUrl": .string(record.baseURL)])
+            throw Self.unreachable(error, record)
         }
     }
 
@@ -109,29 +99,16 @@ public struct DaemonClient: Sendable {
                         withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".*,_-"))) ?? "")
             }
             var request = HTTPClientRequest(url: record.baseURL + path)
-            guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
-                throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path)")
-            }
-            request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+            try authorize(&request)
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             guard response.status == .ok else {
-                let body = try await response.body.collect(upTo: 1 << 20)
-                let json = try? JSONValue(parsing: Array(buffer: body))
-                throw OpenWorkError(
-                    .init(rawValue: json?["kind"]?.stringValue ?? "daemon_unreachable"),
-                    json?["error"]?.stringValue ?? "the daemon refused the event stream (HTTP \(response.status.code))")
+                let body = Array(buffer: try await response.body.collect(upTo: 1 << 20))
+                throw Self.refusal(body, status: response.status.code, of: "the event stream")
             }
             onSubscribed()
-            var pending: [UInt8] = []
+            var parser = ServerSentEventParser()
             for try await chunk in response.body {
-                pending += Array(buffer: chunk)
-                while let newline = pending.firstIndex(of: 10) {
-                    let line = String(decoding: pending[..<newline], as: UTF8.self)
-                    pending.removeSubrange(...newline)
-                    if line.hasPrefix("data: "), let event = try? JSONValue(parsing: String(line.dropFirst(6))) {
-                        onEvent(event)
-                    }
-                }
+                for event in parser.feed(chunk.readableBytesView) { onEvent(event) }
             }
         } catch let error as OpenWorkError {
             throw error
@@ -160,13 +137,33 @@ public struct DaemonClient: Sendable {
     {
         do {
             return try await request(record, method: method, path: path, authorized: true, body: body)
-        } catch let error as OpenWorkError {
-            throw error
         } catch {
-            throw OpenWorkError(
-                .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)",
-                details: ["baseUrl": .string(record.baseURL)])
+            throw Self.unreachable(error, record)
         }
+    }
+
+    /// Adds the bearer token from `daemon-token` (never logged, never in the URL).
+    private func authorize(_ request: inout HTTPClientRequest) throws(OpenWorkError) {
+        guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
+            throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path); is the daemon running?")
+        }
+        request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+    }
+
+    /// The daemon's own refusal (`{"error":…,"kind":…}`) as an error, or a generic one when the body says none.
+    private static func refusal(_ body: [UInt8], status: UInt, of what: String) -> OpenWorkError {
+        let json = try? JSONValue(parsing: body)
+        return OpenWorkError(
+            .init(rawValue: json?["kind"]?.stringValue ?? "daemon_unreachable"),
+            json?["error"]?.stringValue ?? "the daemon refused \(what) (HTTP \(status))")
+    }
+
+    /// Our own errors as they are; anything else (connection refused, timeout) as `daemon_unreachable`.
+    private static func unreachable(_ error: any Error, _ record: DaemonRecord) -> OpenWorkError {
+        if let error = error as? OpenWorkError { return error }
+        return OpenWorkError(
+            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)",
+            details: ["baseUrl": .string(record.baseURL)])
     }
 
     private func request(
@@ -174,13 +171,7 @@ public struct DaemonClient: Sendable {
     ) async throws -> (status: Int, body: JSONValue) {
         var request = HTTPClientRequest(url: record.baseURL + path)
         request.method = method
-        if authorized {
-            guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
-                throw OpenWorkError(
-                    .daemonNotRunning, "no daemon token in \(dataDirectory.path); is the daemon running?")
-            }
-            request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
-        }
+        if authorized { try authorize(&request) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try body.serializedBytes(.compact)))
