@@ -101,7 +101,7 @@ let package = Package(
         ),
         .target(
             name: "HarnessKit",
-            dependencies: ["OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
+            dependencies: ["OpenWorkCore", "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
             path: "Harness/HarnessKit",
             swiftSettings: swiftSettings
         ),

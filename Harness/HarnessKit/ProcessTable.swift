@@ -1,4 +1,5 @@
 import Foundation
+import OpenWorkCore
 
 /// A process identity that survives pid reuse: the pid and its start time in clock ticks (`/proc/PID/stat`).
 struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
@@ -19,16 +20,11 @@ enum ProcessTable {
     }
 
     static func entry(_ pid: Int32) -> Entry? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let parent = Int32(fields[1]), let group = Int32(fields[2]),
-            let start = UInt64(fields[19])
-        else { return nil }
+        // Core parses /proc/<pid>/stat; this module's own `ProcessIdentity` shadows Core's name.
+        guard let stat = OpenWorkCore.ProcessIdentity.stat(of: pid) else { return nil }
         return Entry(
-            identity: ProcessIdentity(pid: pid, startTicks: start), parent: parent, group: group,
-            zombie: fields[0] == "Z")
+            identity: ProcessIdentity(pid: pid, startTicks: stat.startTicks), parent: stat.parent, group: stat.group,
+            zombie: stat.isZombie)
     }
 
     /// The identity of a running (not zombie) process.

@@ -1,4 +1,5 @@
 import Foundation
+import OpenWorkCore
 public import OpenWorkJSON
 
 #if canImport(FoundationNetworking)
@@ -17,11 +18,7 @@ public enum FakeOpenCode {
     }
 
     /// Whether `pid` is gone (or a zombie, i.e. exited and waiting to be reaped).
-    public static func isGone(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-        guard let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
-    }
+    public static func isGone(_ pid: Int32) -> Bool { ProcessIdentity.isGone(pid) }
 
     /// Polls `condition` every 10 ms until it holds or `deadline` passes; returns whether it held.
     public static func eventually(within deadline: Duration = .seconds(10), _ condition: () async throws -> Bool)

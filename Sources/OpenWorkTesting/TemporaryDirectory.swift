@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A fresh directory under the system temp directory, removed with everything in it when released.
 public final class TemporaryDirectory: @unchecked Sendable {

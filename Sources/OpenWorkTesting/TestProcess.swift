@@ -195,14 +195,7 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     /// The child's resident set size in bytes (Linux), or `nil` when it cannot be read.
-    public func residentMemoryBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
-            return kilobytes.map { $0 * 1024 }
-        }
-        return nil
-    }
+    public func residentMemoryBytes() -> Int? { ProcessIdentity.residentKiB(of: pid).map { $0 * 1024 } }
 
     private func poll() -> Exit? {
         lock.withLock {

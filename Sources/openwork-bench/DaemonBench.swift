@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkTesting
 
@@ -139,13 +140,7 @@ enum DaemonBench {
         return Double(count) / Bench.seconds(ContinuousClock.now - start)
     }
 
-    static func residentKiB(_ pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        }
-        return 0
-    }
+    static func residentKiB(_ pid: Int32) -> Int { ProcessIdentity.residentKiB(of: pid) ?? 0 }
 
     static func mebibytes(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
 
