@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +50,7 @@ let package = Package(
                 "CSystemShims", "OpenWorkJSON", "OpenWorkRPC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -58,6 +61,8 @@ let package = Package(
             dependencies: [
                 "OpenWorkCore", "OpenWorkRPC", "OpenWorkJSON", "CSystemShims",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -146,7 +151,10 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenWorkCoreTests",
-            dependencies: ["OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON"],
+            dependencies: [
+                "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -154,6 +162,7 @@ let package = Package(
             dependencies: [
                 "OpenWorkDaemon", "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
                 "fake-opencode",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

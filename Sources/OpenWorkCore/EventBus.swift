@@ -10,10 +10,16 @@ public final class EventBus: Sendable {
     private let subscribers = Mutex<[UUID: AsyncStream<JSONValue>.Continuation]>([:])
     private let now: @Sendable () -> Int64
     private let bufferLimit: Int
+    private let tap: (@Sendable (String, [String: JSONValue]) -> Void)?
 
-    public init(bufferLimit: Int = 1_000, now: @escaping @Sendable () -> Int64 = Registry.Clock.unixMilliseconds) {
+    /// - Parameter tap: sees every event as it is published (the engine logs them there).
+    public init(
+        bufferLimit: Int = 1_000, now: @escaping @Sendable () -> Int64 = Registry.Clock.unixMilliseconds,
+        tap: (@Sendable (String, [String: JSONValue]) -> Void)? = nil
+    ) {
         self.bufferLimit = bufferLimit
         self.now = now
+        self.tap = tap
     }
 
     public func publish(_ type: String, _ fields: [String: JSONValue] = [:]) {
@@ -21,6 +27,7 @@ public final class EventBus: Sendable {
         event["type"] = .string(type)
         event["time"] = .integer(now())
         let value = JSONValue.object(event)
+        tap?(type, fields)
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(value) }
     }
 

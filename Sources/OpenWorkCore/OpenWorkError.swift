@@ -25,6 +25,8 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         public static let opencodeUnsupportedVersion = Code(rawValue: "opencode_unsupported_version")
         public static let opencodeRoutingMismatch = Code(rawValue: "opencode_routing_mismatch")
         public static let opencodeRequestFailed = Code(rawValue: "opencode_request_failed")
+        /// A flag or environment variable with a value it cannot have.
+        public static let invalidSetting = Code(rawValue: "invalid_setting")
 
         /// The JSON-RPC error number: one per family, in the server range.
         var rpcCode: Int {

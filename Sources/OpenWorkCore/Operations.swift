@@ -26,9 +26,9 @@ public enum Operations {
             self.defaultCWD = defaultCWD
         }
 
-        /// Whether `OPENWORK_ENABLE_TEST_METHODS` is `1`, `true` or `yes`.
+        /// Whether `OPENWORK_ENABLE_TEST_METHODS` is `true`, `1` or `yes`.
         public static func testMethodsEnabled(_ environment: [String: String]) -> Bool {
-            ["1", "true", "yes"].contains(environment["OPENWORK_ENABLE_TEST_METHODS"]?.lowercased() ?? "")
+            Setting.boolean(environment["OPENWORK_ENABLE_TEST_METHODS"] ?? "") ?? false
         }
     }
 

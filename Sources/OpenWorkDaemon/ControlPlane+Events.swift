@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import OpenWorkJSON
 import OpenWorkRPC
@@ -58,7 +59,7 @@ extension ControlPlaneResponder {
             return Self.response(.failure(error))
         }
         let streams = plane.streams
-        let log = plane.configuration.log
+        let logger = plane.configuration.logger
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
@@ -71,7 +72,7 @@ extension ControlPlaneResponder {
                 let opened = ContinuousClock.now
                 var reason = "the daemon stopped"
                 defer {
-                    log("openwork daemon: GET /events stream ended after \(ContinuousClock.now - opened): \(reason)")
+                    logger.info("GET /events stream ended after \(ContinuousClock.now - opened): \(reason)")
                 }
                 do {
                     try await request.body.consumeWithCancellationOnInboundClose { _ in

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import Logging
+public import Logging
 import NIOCore
 import OpenWorkJSON
 public import OpenWorkRPC
@@ -30,8 +30,8 @@ public struct ControlPlane: Sendable {
         public var token: DaemonToken
         /// Largest accepted request body.
         public var maximumBodyBytes = 16 << 20
-        /// Receives one line per request (no trailing newline); never given a secret.
-        public var log: @Sendable (String) -> Void = ControlPlane.writeToStandardError
+        /// Gets one record per request (`GET /health 200 0.4ms`, with OpenTelemetry HTTP attributes); never a secret.
+        public var logger = Logger(label: "openwork.daemon")
 
         public init(token: DaemonToken) {
             self.token = token
@@ -79,14 +79,6 @@ public struct ControlPlane: Sendable {
         )
         try await application.run()
     }
-
-    @Sendable public static func writeToStandardError(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
-            _ = write(2, base, buffer.count)
-        }
-    }
 }
 
 /// Checks, routes and logs every request.
@@ -111,7 +103,12 @@ struct ControlPlaneResponder: HTTPResponder {
         let elapsed = ContinuousClock.now - started
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         let milliseconds = "\(micros / 1_000).\(String(micros % 1_000 / 100))"
-        plane.configuration.log("openwork daemon: \(method) \(path) \(response.status.code) \(milliseconds)ms")
+        plane.configuration.logger.info(
+            "\(method) \(path) \(response.status.code) \(milliseconds)ms",
+            metadata: [
+                "http.request.method": "\(method)", "url.path": "\(path)",
+                "http.response.status_code": "\(response.status.code)", "http.server.duration_ms": "\(milliseconds)",
+            ])
         return response
     }
 

@@ -1,3 +1,4 @@
+public import Logging
 public import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkRPC
@@ -22,7 +23,7 @@ public enum Daemon {
         public var port = 0
         public var allowedOrigins: Set<String> = []
         public var testMethods = false
-        public var log: @Sendable (String) -> Void = ControlPlane.writeToStandardError
+        public var logger = Logger(label: "openwork.daemon")
         /// Called once the server listens and the record is written.
         public var onReady: @Sendable (DaemonRecord) -> Void = { _ in }
 
@@ -55,7 +56,7 @@ public enum Daemon {
             plane.host = configuration.host
             plane.port = configuration.port
             plane.allowedOrigins = configuration.allowedOrigins
-            plane.log = configuration.log
+            plane.logger = configuration.logger
             var table = Operations.table(operations)
             table.register(
                 RPCMethod(

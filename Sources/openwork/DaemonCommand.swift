@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import OpenWorkCore
 import OpenWorkDaemon
 import OpenWorkJSON
@@ -49,6 +50,8 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "An Origin allowed to call the control plane (repeatable; none by default).")
     var cors: [String] = []
 
+    @OptionGroup var log: LogOptions
+
     func validate() throws {
         guard ControlPlane.isLoopback(daemonHost) else {
             throw ValidationError("--daemon-host must be a loopback address (127.0.0.1, ::1 or localhost)")
@@ -73,7 +76,7 @@ struct ServeOptions: ParsableArguments {
         var arguments = ["--daemon-host", daemonHost, "--daemon-port", String(resolvedPort)]
         if let opencodeBin { arguments += ["--opencode-bin", Self.absolute(opencodeBin)] }
         for origin in cors { arguments += ["--cors", origin] }
-        return arguments
+        return arguments + log.arguments
     }
 
     static func absolute(_ path: String) -> String {
@@ -133,7 +136,10 @@ extension DaemonCommand {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
+            let log = serve.log.bootstrap()
+            let logger = Logger(label: "openwork.daemon")
             var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
+            engine.log = log
             engine.opencodeExecutable = serve.opencodeBin
             engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
             var daemon = Daemon.Configuration(engine: engine)
@@ -143,17 +149,18 @@ extension DaemonCommand {
             daemon.testMethods = Operations.Configuration.testMethodsEnabled(environment)
             let directory = engine.dataDirectory.path
             daemon.onReady = { record in
-                ControlPlane.writeToStandardError(
-                    "openwork daemon: serving \(record.baseURL) (pid \(record.pid)) for \(directory)")
+                logger.notice(
+                    "serving \(record.baseURL) (pid \(record.pid)) for \(directory)",
+                    metadata: ["url.full": "\(record.baseURL)", "process.pid": "\(record.pid)"])
             }
             do {
                 try await Daemon.run(daemon)
             } catch let error as OpenWorkError {
                 let code: Int32 = error.code == .dataDirLocked ? DaemonLauncher.lostLockExitCode : 1
-                FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+                logger.error("\(error.message) [\(error.code)]", metadata: ["error.type": "\(error.code)"])
                 throw ExitCode(code)
             } catch {
-                FileHandle.standardError.write(Data("openwork: the daemon failed: \(error)\n".utf8))
+                logger.error("the daemon failed: \(error)")
                 throw ExitCode(1)
             }
         }

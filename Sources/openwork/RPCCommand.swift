@@ -52,6 +52,8 @@ struct RPCCommand: AsyncParsableCommand {
     @Flag(help: "Run the engine in this process; fail with data_dir_locked if a daemon owns the data directory.")
     var embedded = false
 
+    @OptionGroup var log: LogOptions
+
     func validate() throws {
         guard !(connect && embedded) else { throw ValidationError("--connect and --embedded exclude each other") }
         guard maxLineBytes > 0 else { throw ValidationError("--max-line-bytes must be positive") }
@@ -86,7 +88,9 @@ struct RPCCommand: AsyncParsableCommand {
                     .dataDirLocked,
                     "the openwork daemon (pid \(daemon.record.pid)) owns \(directory.path); drop --embedded to use it"))
         }
+        let logSettings = log.bootstrap()
         var engine = Engine.Configuration(dataDirectory: directory, environment: environment)
+        engine.log = logSettings
         engine.opencodeExecutable = opencodeBin
         engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
         var server = StdioServer.Configuration()

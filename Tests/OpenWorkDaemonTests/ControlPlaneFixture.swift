@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import Logging
 import OpenWorkCore
 import OpenWorkDaemon
 import OpenWorkJSON
@@ -36,7 +37,8 @@ struct ControlPlaneFixture {
         let token = DaemonToken.generate()
         var configuration = ControlPlane.Configuration(token: token)
         configuration.allowedOrigins = allowedOrigins
-        configuration.log = { line in lines.withLock { $0.append(line) } }
+        let settings = LogSettings(format: .pretty, write: { line in lines.withLock { $0.append(line) } })
+        configuration.logger = Logger(label: "openwork.daemon") { OpenWorkLogHandler(label: $0, settings: settings) }
         let plane = ControlPlane(configuration, dispatcher: Dispatcher(table: table))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = Task { try await plane.run { port in continuation.yield(port) } }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+public import Logging
 public import OpenWorkJSON
 
 #if canImport(Glibc)
@@ -30,6 +31,11 @@ public actor Engine {
         public var requestTimeout: Duration = .seconds(10)
         /// Adjusts the supervisor's settings (timeouts, probes, backoff), mostly for tests.
         public var tuneSupervisor: @Sendable (inout Supervisor.Configuration) -> Void = { _ in }
+        /// When set, opencode's output lines are forwarded to this log, tagged `opencode` (OpenTelemetry lines
+        /// pass through unchanged).
+        public var log: LogSettings?
+        /// Receives every engine event (at info; warnings for exits and failures).
+        public var logger = Logger(label: "openwork.engine")
 
         public init(dataDirectory: DataDirectory, environment: [String: String]) {
             self.dataDirectory = dataDirectory
@@ -64,7 +70,8 @@ public actor Engine {
 
     private init(_ configuration: Configuration) throws(OpenWorkError) {
         self.configuration = configuration
-        let events = EventBus()
+        let logger = configuration.logger
+        let events = EventBus(tap: { type, fields in Engine.log(type, fields, to: logger) })
         self.events = events
         var registryConfiguration = Registry.Configuration(
             dataDirectory: configuration.dataDirectory, home: configuration.environment["HOME"])
@@ -77,6 +84,9 @@ public actor Engine {
         client = OpenCodeClient(http: http)
         var supervisorConfiguration = Supervisor.Configuration(
             executable: configuration.resolvedExecutable, environment: configuration.environment)
+        if let log = configuration.log {
+            supervisorConfiguration.onOutputLine = { line in log.forward(childLine: line, component: "opencode") }
+        }
         configuration.tuneSupervisor(&supervisorConfiguration)
         supervisor = Supervisor(supervisorConfiguration, client: client, events: events) { record in
             try? await registry.setRecord(.opencode, record?.json)
@@ -98,6 +108,24 @@ public actor Engine {
             await engine.shutdown()
             throw error
         }
+    }
+
+    /// One log record per engine event: its type as the body, its fields as attributes.
+    static func log(_ type: String, _ fields: [String: JSONValue], to logger: Logger) {
+        let level: Logger.Level =
+            switch type {
+            case "opencode.exited": fields["stopping"] == true ? .info : .warning
+            case "opencode.failed", "opencode.unhealthy", "opencode.orphan_terminated", "opencode.start_timeout":
+                .warning
+            case "opencode.ready", "opencode.starting", "opencode.restarting": .info
+            default: type.hasPrefix("workspace.") || type.hasPrefix("instance.") ? .info : .debug
+            }
+        guard logger.logLevel <= level else { return }
+        var metadata: Logger.Metadata = [:]
+        for (key, value) in fields where key != "type" && key != "time" {
+            metadata[key] = .string(value.stringValue ?? (try? value.serialized(.compact)) ?? "")
+        }
+        logger.log(level: level, "\(type)", metadata: metadata)
     }
 
     /// Stops opencode and writes pending bookkeeping. Idempotent.
@@ -319,6 +347,8 @@ public actor Engine {
             let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
             let endpoint = try await readyEndpoint(within: remaining)
             let pid = await supervisor.status["pid"]?.int64Value
+            configuration.logger.debug(
+                "routing to opencode", metadata: ["workspaceId": "\(workspace.id)", "directory": "\(workspace.path)"])
             do {
                 let result = try await request(endpoint, workspace.path)
                 if markWarm, let pid, warm[workspace.id] != pid {
@@ -331,6 +361,9 @@ public actor Engine {
             } catch {
                 // opencode died, hung or is being stopped under us: wait for the supervisor's replacement.
                 if ContinuousClock.now < deadline, await isReplacing(error, servedBy: pid) {
+                    configuration.logger.debug(
+                        "retrying a request opencode did not answer: \(error.description)",
+                        metadata: ["workspaceId": "\(workspace.id)"])
                     try? await Task.sleep(for: .milliseconds(20))
                     continue
                 }

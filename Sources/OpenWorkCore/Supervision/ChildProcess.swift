@@ -52,7 +52,8 @@ public final class ChildProcess: Sendable {
         arguments: [String],
         environment: [String: String],
         workingDirectory: String? = nil,
-        keepLines: Int = 200
+        keepLines: Int = 200,
+        onLine: (@Sendable (String) -> Void)? = nil
     ) throws(SpawnError) {
         let spawned: ProcessSpawner.Spawned
         do {
@@ -69,8 +70,8 @@ public final class ChildProcess: Sendable {
         self.pid = child
         self.executable = executable
         self.startTicks = ProcessIdentity.startTicks(of: child)
-        self.output = LineBuffer(descriptor: output, keep: keepLines, name: "stdout")
-        self.errors = LineBuffer(descriptor: errors, keep: keepLines, name: "stderr")
+        self.output = LineBuffer(descriptor: output, keep: keepLines, name: "stdout", onLine: onLine)
+        self.errors = LineBuffer(descriptor: errors, keep: keepLines, name: "stderr", onLine: onLine)
         let exitState = self.exitState
         let thread = Thread {
             var status: Int32 = 0
@@ -195,9 +196,11 @@ private final class LineBuffer: @unchecked Sendable {
     private var closed = false
     private var continuations: [AsyncStream<String>.Continuation] = []
     private let keep: Int
+    private let onLine: (@Sendable (String) -> Void)?
 
-    init(descriptor: Int32, keep: Int, name: String) {
+    init(descriptor: Int32, keep: Int, name: String, onLine: (@Sendable (String) -> Void)?) {
         self.keep = keep
+        self.onLine = onLine
         let thread = Thread { [self] in run(descriptor) }
         thread.name = "openwork.child.\(name)"
         thread.start()
@@ -258,5 +261,6 @@ private final class LineBuffer: @unchecked Sendable {
             return continuations
         }
         for continuation in listeners { continuation.yield(line) }
+        onLine?(line)
     }
 }

@@ -27,6 +27,8 @@ public actor Supervisor {
         public var probeMisses = 3
         public var stopGrace: Duration = .seconds(5)
         public var policy = RestartPolicy()
+        /// Receives every line the child writes to stdout or stderr, as it arrives (e.g. to forward it to the log).
+        public var onOutputLine: (@Sendable (String) -> Void)?
 
         public init(executable: String, environment: [String: String]) {
             self.executable = executable
@@ -197,7 +199,8 @@ public actor Supervisor {
                     environment: configuration.environment.merging([
                         "OPENCODE_SERVER_USERNAME": configuration.username,
                         "OPENCODE_SERVER_PASSWORD": configuration.password,
-                    ]) { _, new in new })
+                    ]) { _, new in new },
+                    onLine: configuration.onOutputLine)
             } catch {
                 lastErrors = [error.description]
                 guard await decideAfterEnd(wasReady: false) else { return }
@@ -241,6 +244,7 @@ public actor Supervisor {
             await record(nil)
             var exited: [String: JSONValue] = ["pid": .integer(Int64(spawned.pid))]
             for (key, value) in exit.json { exited[key] = .integer(value) }
+            if stopping { exited["stopping"] = true }
             events.publish("opencode.exited", exited)
             if stopping { break }
             guard await decideAfterEnd(wasReady: childReady) else { return }

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The process-wide logging setup: bootstrapped once by the command that runs, read by whoever forwards child
+/// output. Library users who never bootstrap keep swift-log's default (stderr) and forward nothing.
+public enum OpenWorkLogging {
+    private static let installed = Mutex<LogSettings?>(nil)
+
+    /// Installs `settings` as swift-log's handler for every logger. The first call wins (swift-log allows one).
+    public static func bootstrap(_ settings: LogSettings) {
+        let first = installed.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = settings
+            return true
+        }
+        guard first else { return }
+        LoggingSystem.bootstrap { label in OpenWorkLogHandler(label: label, settings: settings) }
+    }
+
+    /// The installed settings, if a command bootstrapped them.
+    public static var settings: LogSettings? { installed.withLock { $0 } }
+}
+
+/// Reads settings the way every openwork option does: the flag, then the environment variable, then the default.
+public enum Setting {
+    /// `true/1/yes` → true, `false/0/no` → false (any case, surrounding spaces ignored); anything else → nil.
+    public static func boolean(_ text: String) -> Bool? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1", "yes": true
+        case "false", "0", "no": false
+        default: nil
+        }
+    }
+
+    /// The flag when given, else the variable when set (it must be a boolean word), else the default.
+    public static func boolean(
+        flag: Bool?, variable: String, environment: [String: String], default defaultValue: Bool
+    ) throws(OpenWorkError) -> Bool {
+        if let flag { return flag }
+        guard let text = environment[variable], !text.isEmpty else { return defaultValue }
+        guard let value = boolean(text) else {
+            throw OpenWorkError(
+                .invalidSetting, "\(variable)=\(text) is not a boolean: use true/1/yes or false/0/no")
+        }
+        return value
+    }
+
+    /// The flag when given, else the variable when set and not empty, else the default.
+    public static func string(flag: String?, variable: String, environment: [String: String]) -> String? {
+        if let flag { return flag }
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        return text
+    }
+}
