@@ -26,7 +26,9 @@ struct DataDirOptions: ParsableArguments {
     @Option(help: "The data directory (default: $OPENWORK_DATA_DIR, else ~/.openwork/openwork-orchestrator).")
     var dataDir: String?
 
-    @Flag(help: "Print one JSON object: {\"ok\":true,…} or {\"ok\":false,\"error\":…,\"kind\":…}.")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Print one JSON object: {\"ok\":true,…} or {\"ok\":false,\"error\":…,\"kind\":…}.")
     var json = false
 
     var dataDirectory: DataDirectory {

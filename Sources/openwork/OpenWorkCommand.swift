@@ -25,7 +25,7 @@ struct OpenWorkCommand: AsyncParsableCommand {
         // A write past a file-size limit must fail with EFBIG (reported), not kill the process.
         _ = signal(SIGXFSZ, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(BooleanArguments.normalize(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -110,6 +110,25 @@ struct CLITests {
             #expect(stop.output.hasPrefix("daemon stopped"))
         }
     }
+
+    @Test("boolean flags: --json, --json=yes|1|true, --no-json, --json=no; a bad value is a usage error")
+    func booleanFlags() async throws {
+        let fixture = try DaemonFixture("cli-booleans")
+        for argument in ["--json", "--json=yes", "--json=1", "--json=TRUE"] {
+            let result = try await fixture.openwork(["status", argument])
+            #expect(result.exit.code == 1)
+            #expect(result.output.hasPrefix(#"{"#), "\(argument) → JSON")
+        }
+        for arguments in [["--no-json"], ["--json=no"], ["--json", "--json=0"], ["--json=false"]] {
+            let result = try await fixture.openwork(["status"] + arguments)
+            #expect(result.exit.code == 1)
+            #expect(result.output.isEmpty, "\(arguments) → a line on stderr")
+            #expect(result.errors.hasPrefix("openwork: "))
+        }
+        let bad = try await fixture.openwork(["status", "--json=maybe"])
+        #expect(bad.exit.code == 64)
+        #expect(bad.errors.contains("--json takes true/1/yes or false/0/no"))
+    }
 }
 
 @Suite("openwork events", .timeLimit(.minutes(2)))
