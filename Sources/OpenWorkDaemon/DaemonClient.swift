@@ -25,7 +25,7 @@ public struct DaemonClient: Sendable {
     /// The daemon serving this data directory now, with its health, or `nil` when none answers.
     public func running() async -> (record: DaemonRecord, health: JSONValue)? {
         guard let record = DaemonRecord.read(in: dataDirectory), record.isAlive,
-            let health = try? await request(record, method: .GET, path: "/health", authorized: false),
+            let health = try? await request(record, method: "GET", path: "/health", authorized: false, timeout: .seconds(5)),
             health.status == 200, health.body["pid"]?.int64Value == Int64(record.pid),
             health.body["dataDir"]?.stringValue == dataDirectory.path
         else { return nil }
@@ -48,7 +48,7 @@ public struct DaemonClient: Sendable {
     {
         var message: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method)]
         if let params { message["params"] = params }
-        let reply = try await send(record, method: .POST, path: "/rpc", body: message)
+        let reply = try await send(record, method: "POST", path: "/rpc", body: message)
         if let error = reply.body["error"] {
             var details = error["data"]?.objectValue ?? [:]
             let kind = details.removeValue(forKey: "kind")?.stringValue ?? "internal_error"
@@ -120,7 +120,7 @@ public struct DaemonClient: Sendable {
     /// Asks the daemon to stop (`POST /shutdown`). A connection closed before the answer counts as accepted.
     public func requestShutdown(_ record: DaemonRecord) async throws(OpenWorkError) {
         do {
-            let reply = try await request(record, method: .POST, path: "/shutdown", authorized: true)
+            let reply = try await request(record, method: "POST", path: "/shutdown", authorized: true)
             guard reply.status == 200 else {
                 throw OpenWorkError(
                     .daemonUnreachable, reply.body["error"]?.stringValue ?? "shutdown refused (HTTP \(reply.status))")
@@ -132,7 +132,7 @@ public struct DaemonClient: Sendable {
         }
     }
 
-    private func send(_ record: DaemonRecord, method: HTTPMethod, path: String, body: JSONValue)
+    private func send(_ record: DaemonRecord, method: String, path: String, body: JSONValue)
         async throws(OpenWorkError) -> (status: Int, body: JSONValue)
     {
         do {
@@ -144,10 +144,14 @@ public struct DaemonClient: Sendable {
 
     /// Adds the bearer token from `daemon-token` (never logged, never in the URL).
     private func authorize(_ request: inout HTTPClientRequest) throws(OpenWorkError) {
+        request.headers.add(name: "Authorization", value: try authorization())
+    }
+
+    private func authorization() throws(OpenWorkError) -> String {
         guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
             throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path); is the daemon running?")
         }
-        request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
+        return "Bearer \(token.value)"
     }
 
     /// The daemon's own refusal (`{"error":…,"kind":…}`) as an error, or a generic one when the body says none.
@@ -159,26 +163,30 @@ public struct DaemonClient: Sendable {
     }
 
     /// Our own errors as they are; anything else (connection refused, timeout) as `daemon_unreachable`.
+    /// `details.sent` is false when the request certainly did not reach the daemon (safe to send again).
     private static func unreachable(_ error: any Error, _ record: DaemonRecord) -> OpenWorkError {
         if let error = error as? OpenWorkError { return error }
+        var details: [String: JSONValue] = ["baseUrl": .string(record.baseURL)]
+        if let failure = error as? LoopbackHTTP.Failure, !failure.mayHaveArrived { details["sent"] = false }
         return OpenWorkError(
-            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)",
-            details: ["baseUrl": .string(record.baseURL)])
+            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)", details: details)
     }
 
+    /// One request over ``LoopbackHTTP`` (a one-shot call should not start an event-loop group).
     private func request(
-        _ record: DaemonRecord, method: HTTPMethod, path: String, authorized: Bool, body: JSONValue? = nil
+        _ record: DaemonRecord, method: String, path: String, authorized: Bool, body: JSONValue? = nil,
+        timeout: Duration = .seconds(120)
     ) async throws -> (status: Int, body: JSONValue) {
-        var request = HTTPClientRequest(url: record.baseURL + path)
-        request.method = method
-        if authorized { try authorize(&request) }
+        var headers: [(String, String)] = []
+        if authorized { headers.append(("Authorization", try authorization())) }
+        var bytes: [UInt8] = []
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try body.serializedBytes(.compact)))
+            headers.append(("Content-Type", "application/json"))
+            bytes = try body.serializedBytes(.compact)
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        let json = bytes.readableBytes == 0 ? JSONValue.null : try JSONValue(parsing: Array(buffer: bytes))
-        return (Int(response.status.code), json)
+        let response = try await LoopbackHTTP.exchange(
+            record.baseURL, method: method, target: path, headers: headers, body: bytes, timeout: timeout)
+        let json = response.body.isEmpty ? JSONValue.null : try JSONValue(parsing: response.body)
+        return (response.status, json)
     }
 }

@@ -15,6 +15,19 @@ enum DaemonCall {
         try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
             let directory = common.dataDirectory
             let client = DaemonClient(dataDirectory: directory)
+            // The fast path: a live daemon process holds its recorded port, so the call goes straight there
+            // (one request, no health probe first). Only when that fails does the slow path decide.
+            if let record = DaemonRecord.read(in: directory), record.isAlive {
+                do throws(OpenWorkError) {
+                    let result = try await client.call(method, params, record: record)
+                    CommandOutput.success(result, json: common.json, human: human(result))
+                    return
+                } catch {
+                    // Not listening yet, or gone (the call never left): the slow path below finds out which.
+                    let neverSent = error.code == .daemonNotRunning || error.details["sent"] == false
+                    guard neverSent else { throw error }
+                }
+            }
             let record: DaemonRecord
             if let running = await client.running() {
                 record = running.record
