@@ -106,7 +106,7 @@ let package = Package(
         ),
         .target(
             name: "HarnessKit",
-            dependencies: ["OpenWorkCore", "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
+            dependencies: ["OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
             path: "Harness/HarnessKit",
             swiftSettings: swiftSettings
         ),

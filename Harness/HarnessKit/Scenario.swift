@@ -71,6 +71,8 @@ public enum FileCondition: Sendable {
     case absent
     case matches(JSONValue, MatchMode)
     case equals(section: String)
+    /// The permission bits, e.g. `0600`.
+    case mode(Int)
 }
 
 /// What a `capture` step reads.
@@ -87,6 +89,8 @@ public enum KillTarget: Sendable, Hashable {
     case opencode
     /// The `openwork rpc` process itself.
     case openwork
+    /// The daemon recorded in `$DATA`'s state file.
+    case daemon
     /// A process started by `spawn NAME`.
     case spawned(String)
     /// The pid held by a variable.
@@ -116,4 +120,31 @@ public enum Action: Sendable {
     case expectAlive(variable: String)
     case closeStdin
     case expectExit(code: Int32, within: Duration)
+    /// Runs `openwork ARGS` to its end (`copies` at once when more than one).
+    case cli(arguments: [Template], copies: Int, within: Duration)
+    /// One request to the daemon of `$DATA`.
+    case http(method: String, target: Template, body: JSONValue?, options: HTTPStepOptions, within: Duration)
+    /// The HTTP status of the last `http` step, or the exit code of the last `cli` step.
+    case expectStatus(Int)
+    /// Every element of the last answer (an array: the outputs of `cli xN`) matches.
+    case expectEach(JSONValue, MatchMode)
+    /// No process's command line holds the daemon token or the opencode password.
+    case expectArgvClean
+}
+
+/// What an `http` step sends besides its method, target and body.
+public struct HTTPStepOptions: Sendable, Hashable {
+    public enum Token: Sendable, Hashable {
+        /// The token in `$DATA/daemon-token`.
+        case daemon
+        case none
+        case literal(Template)
+    }
+
+    public var token = Token.daemon
+    /// Replaces the `Host` header (default: the daemon's `127.0.0.1:PORT`).
+    public var host: Template?
+    public var origin: Template?
+
+    public init() {}
 }

@@ -26,6 +26,8 @@ public enum ScenarioParser {
         public static let spawn = Duration.seconds(15)
         public static let gone = Duration.seconds(5)
         public static let exit = Duration.seconds(10)
+        public static let cli = Duration.seconds(30)
+        public static let http = Duration.seconds(15)
     }
 
     public static func parse(contentsOf path: String) throws -> Scenario {
@@ -101,6 +103,8 @@ private struct LineParser {
     let file: String
     var defined = ScenarioParser.builtinVariables
     var started = false
+    /// Whether a step that leaves an answer (`start`, `cli`, `http`) came before.
+    var answered = false
     var usesFakeOnly: SourceLocation?
     var currentLine = 0
 
@@ -218,6 +222,7 @@ private struct LineParser {
             action = .remove(try template(words[0]))
         case "start":
             started = true
+            answered = true
             action = .start(arguments: try Self.words(rest).map { try template($0) })
         case "call":
             try requireStarted(verb)
@@ -230,7 +235,7 @@ private struct LineParser {
         case "expect":
             action = try expect(rest)
         case "capture":
-            try requireStarted(verb)
+            try requireAnswer(verb)
             var words = Self.words(rest)
             var source = CaptureSource.answer
             if words.count == 3, words[1] == "event" {
@@ -271,8 +276,12 @@ private struct LineParser {
             try requireStarted(verb)
             guard rest.isEmpty else { throw fail("close-stdin takes no arguments") }
             action = .closeStdin
+        case "cli":
+            answered = true
+            action = try cli(rest)
         case "http":
-            throw fail("`http` steps arrive with the daemon's HTTP control plane; not supported yet")
+            answered = true
+            action = try http(rest)
         default:
             throw fail("unknown verb \"\(verb)\"")
         }
@@ -283,7 +292,7 @@ private struct LineParser {
         let (kind, body) = Self.split(rest)
         switch kind {
         case "result", "error", "response":
-            try requireStarted("expect \(kind)")
+            try requireAnswer("expect \(kind)")
             guard let part = AnswerPart(rawValue: kind) else { throw fail("unreachable") }
             let (mode, json) = Self.mode(body)
             return .expectAnswer(part, try self.json(json), mode)
@@ -301,7 +310,12 @@ private struct LineParser {
             case "matches":
                 let (mode, json) = Self.mode(argument)
                 parsed = .matches(try self.json(json), mode)
-            default: throw fail("expect file PATH wants exists, absent, equals SECTION or matches JSON")
+            case "mode":
+                guard argument.count >= 3, let bits = Int(argument, radix: 8), bits <= 0o7777 else {
+                    throw fail("expect file … mode wants octal bits like 0600")
+                }
+                parsed = .mode(bits)
+            default: throw fail("expect file PATH wants exists, absent, equals SECTION, matches JSON or mode OCTAL")
             }
             return .expectFile(try template(path), parsed)
         case "gone":
@@ -314,8 +328,21 @@ private struct LineParser {
             let (codeText, within) = try Self.splitWithin(body, location: location)
             guard let code = Int32(codeText) else { throw fail("expect exit wants a code") }
             return .expectExit(code: code, within: within ?? ScenarioParser.Defaults.exit)
+        case "status":
+            try requireAnswer("expect status")
+            guard let status = Int(body) else { throw fail("expect status wants a number") }
+            return .expectStatus(status)
+        case "each":
+            try requireAnswer("expect each")
+            let (mode, json) = Self.mode(body)
+            return .expectEach(try self.json(json), mode)
+        case "argv-clean":
+            guard body.isEmpty else { throw fail("expect argv-clean takes no arguments") }
+            return .expectArgvClean
         default:
-            throw fail("unknown expectation \"\(kind)\" (result, error, response, file, gone, alive, exit)")
+            throw fail(
+                "unknown expectation \"\(kind)\" (result, error, response, file, gone, alive, exit, status, each, "
+                    + "argv-clean)")
         }
     }
 
@@ -377,6 +404,8 @@ private struct LineParser {
         case "openwork":
             try requireStarted("kill openwork")
             return .openwork
+        case "daemon":
+            return .daemon
         default:
             if word.hasPrefix("$") { return .variable(try variable(word)) }
             guard defined.contains(word + "_PID") else {
@@ -397,6 +426,55 @@ private struct LineParser {
 
     func requireStarted(_ what: String) throws {
         guard started else { throw fail("\(what) before `start`") }
+    }
+
+    func requireAnswer(_ what: String) throws {
+        guard answered else { throw fail("\(what) before any `start`, `cli` or `http`") }
+    }
+
+    /// `cli [xN] ARGS… [within D]`.
+    mutating func cli(_ rest: String) throws -> Action {
+        let (body, within) = try Self.splitWithin(rest, location: location)
+        var words = Self.words(body)
+        var copies = 1
+        if let first = words.first, first.hasPrefix("x"), let count = Int(first.dropFirst()) {
+            guard (1...64).contains(count) else { throw fail("cli xN wants 1 to 64 copies") }
+            copies = count
+            words.removeFirst()
+        }
+        guard !words.isEmpty else { throw fail("cli wants the openwork arguments") }
+        return .cli(
+            arguments: try words.map { try template($0) }, copies: copies,
+            within: within ?? ScenarioParser.Defaults.cli)
+    }
+
+    /// `http METHOD TARGET [JSON] [no-token | token=T] [host=H] [origin=O] [within D]`.
+    mutating func http(_ rest: String) throws -> Action {
+        let (body, within) = try Self.splitWithin(rest, location: location)
+        let (method, afterMethod) = Self.split(body)
+        let (target, afterTarget) = Self.split(afterMethod)
+        guard ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"].contains(method), target.hasPrefix("/")
+        else { throw fail("http wants METHOD /target [JSON] [options]") }
+        var words = Self.words(afterTarget)
+        var options = HTTPStepOptions()
+        while let last = words.last {
+            if last == "no-token" {
+                options.token = .none
+            } else if last.hasPrefix("token=") {
+                options.token = .literal(try template(String(last.dropFirst("token=".count))))
+            } else if last.hasPrefix("host=") {
+                options.host = try template(String(last.dropFirst("host=".count)))
+            } else if last.hasPrefix("origin=") {
+                options.origin = try template(String(last.dropFirst("origin=".count)))
+            } else {
+                break
+            }
+            words.removeLast()
+        }
+        let payload = words.joined(separator: " ")
+        return .http(
+            method: method, target: try template(target), body: payload.isEmpty ? JSONValue?.none : try json(payload),
+            options: options, within: within ?? ScenarioParser.Defaults.http)
     }
 
     mutating func template(_ text: String) throws -> Template {

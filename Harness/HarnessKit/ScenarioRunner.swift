@@ -1,4 +1,5 @@
 import Foundation
+import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkTesting
 
@@ -103,6 +104,10 @@ final class ScenarioRun {
     var session: RPCSession?
     var finishedSessions: [RPCSession] = []
     var lastAnswer: JSONValue?
+    /// The HTTP status of the last `http` step or the exit code of the last `cli` step.
+    var lastStatus: Int?
+    /// What `cli` and `http` steps did, for the failure report.
+    var notes: [String] = []
     var lastEvent: JSONValue?
     var spawned: [String: OpenCodeProcess] = [:]
     /// Processes that must be gone at the end.
@@ -200,6 +205,21 @@ final class ScenarioRun {
                 throw StepFailure("openwork rpc still running after \(within)")
             }
             guard exit.code == code else { throw StepFailure("openwork rpc ended with \(exit), expected exit \(code)") }
+        case .cli(let arguments, let copies, let within):
+            try await cli(arguments.map(text), copies: copies, within: scaled(within))
+        case .http(let method, let target, let body, let options, let within):
+            try await http(
+                method, text(target), body.map { JSONMatcher.resolve($0, variables) }, options, scaled(within))
+        case .expectStatus(let status):
+            guard let lastStatus else { throw StepFailure("no `cli` or `http` step ran yet") }
+            guard lastStatus == status else {
+                throw StepFailure(
+                    "status \(lastStatus), expected \(status)", expected: "\(status)", actual: pretty(lastAnswer))
+            }
+        case .expectEach(let expected, let mode):
+            try expectEach(expected, mode)
+        case .expectArgvClean:
+            try expectArgvClean()
         }
     }
 
@@ -363,6 +383,10 @@ final class ScenarioRun {
             session.note("# kill -\(signal) openwork (pid \(session.process.pid))")
             session.process.signal(signal)
             return
+        case .daemon:
+            guard let record = daemonRecord(), record.isAlive else { throw StepFailure("no daemon is running") }
+            trackDaemon()
+            pid = record.pid
         case .opencode:
             let status = try await activeSession().call("opencode.status", nil, within: scaled(.seconds(5)))
             guard let found = status["result"]?["pid"]?.int64Value.flatMap({ Int32(exactly: $0) }) else {
@@ -410,6 +434,15 @@ final class ScenarioRun {
                 throw StepFailure(
                     "\(path) differs from section \(section)", expected: wanted,
                     actual: String(decoding: data, as: UTF8.self))
+            }
+        case .mode(let bits):
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw StepFailure("cannot stat \(path): errno \(errno)") }
+            let actual = Int(info.st_mode) & 0o7777
+            guard actual == bits else {
+                throw StepFailure(
+                    "\(path) has mode \(String(actual, radix: 8)), expected \(String(bits, radix: 8))",
+                    expected: "0" + String(bits, radix: 8), actual: "0" + String(actual, radix: 8))
             }
         case .matches(let expected, let mode):
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -460,6 +493,7 @@ final class ScenarioRun {
             report.openworkStderr = Array(
                 session.process.errorOutput.split(separator: "\n").suffix(20).map(String.init))
         }
+        report.transcript += notes.suffix(20)
         return report
     }
 
@@ -477,6 +511,7 @@ final class ScenarioRun {
             await session.finish()
         }
         for server in spawned.values { await server.stop(grace: configuration.stopGrace) }
+        await stopDaemon()
         var survivors: [String] = []
         for identity in tracked.sorted(by: { $0.pid < $1.pid }) {
             let end = ContinuousClock.now + scaled(.seconds(2))

@@ -25,7 +25,8 @@ public struct DaemonClient: Sendable {
     /// The daemon serving this data directory now, with its health, or `nil` when none answers.
     public func running() async -> (record: DaemonRecord, health: JSONValue)? {
         guard let record = DaemonRecord.read(in: dataDirectory), record.isAlive,
-            let health = try? await request(record, method: "GET", path: "/health", authorized: false, timeout: .seconds(5)),
+            let health = try? await request(
+                record, method: "GET", path: "/health", authorized: false, timeout: .seconds(5)),
             health.status == 200, health.body["pid"]?.int64Value == Int64(record.pid),
             health.body["dataDir"]?.stringValue == dataDirectory.path
         else { return nil }

@@ -89,16 +89,20 @@ public enum LoopbackHTTP {
     private static func remainingMilliseconds(_ deadline: ContinuousClock.Instant) throws(Failure) -> Int32 {
         let remaining = deadline - ContinuousClock.now
         guard remaining > .zero else { throw Failure(description: "timed out") }
-        let milliseconds = remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(1, milliseconds))
     }
 
-    private static func wait(_ descriptor: Int32, for events: Int16, deadline: ContinuousClock.Instant) throws(Failure) {
+    private static func wait(_ descriptor: Int32, for events: Int16, deadline: ContinuousClock.Instant) throws(Failure)
+    {
         while true {
             var entry = pollfd(fd: descriptor, events: events, revents: 0)
             let ready = poll(&entry, 1, try remainingMilliseconds(deadline))
             if ready < 0, errno == EINTR { continue }
-            guard ready > 0 else { throw Failure(description: ready == 0 ? "timed out" : "poll failed: errno \(errno)") }
+            guard ready > 0 else {
+                throw Failure(description: ready == 0 ? "timed out" : "poll failed: errno \(errno)")
+            }
             return
         }
     }
@@ -175,7 +179,9 @@ public enum LoopbackHTTP {
             }
             guard count >= 0 else { throw Failure(description: "receive failed: errno \(errno)") }
             if count == 0 {
-                guard var parsed else { throw Failure(description: "the server closed the connection without a response") }
+                guard var parsed else {
+                    throw Failure(description: "the server closed the connection without a response")
+                }
                 guard parsed.length == nil, !parsed.chunked else {
                     throw Failure(description: "the server closed the connection before the body was complete")
                 }
@@ -224,7 +230,8 @@ public enum LoopbackHTTP {
         var index = parsed.bodyStart
         while true {
             guard let lineEnd = bytes[index...].firstRange(of: [13, 10]) else { return nil }
-            let sizeText = String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self)
+            let sizeText =
+                String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self)
                 .split(separator: ";").first.map(String.init) ?? ""
             guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
                 throw Failure(description: "bad chunk size \"\(sizeText)\"")

@@ -6,7 +6,9 @@ import OpenWorkCore
 /// `--log-format`, `--run-id`, `--verbose`: how the serving commands (`rpc`, `daemon run`) log, on stderr.
 /// Each is the flag, else its `OPENWORK_*` variable, else the default.
 struct LogOptions: ParsableArguments {
-    @Option(help: "Log lines on stderr: pretty or json (OpenTelemetry records) (default: $OPENWORK_LOG_FORMAT, else pretty).")
+    @Option(
+        help:
+            "Log lines on stderr: pretty or json (OpenTelemetry records) (default: $OPENWORK_LOG_FORMAT, else pretty).")
     var logFormat: String?
 
     @Option(help: "The run id in every JSON log record (default: $OPENWORK_RUN_ID, else a random UUID).")

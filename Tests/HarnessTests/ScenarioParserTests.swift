@@ -63,7 +63,15 @@ struct ScenarioParserTests {
             ("start\nrefute event opencode.ready", 2, "needs `within"),
             ("write $WORK/x missing", 1, "no section"),
             ("env FAKE_OPENCODE_NEVER_LISTEN=1\nstart", 1, "requires: fake"),
-            ("start\nhttp GET /health", 2, "not supported yet"),
+            ("http FETCH /health", 1, "http wants METHOD /target"),
+            ("http GET health", 1, "http wants METHOD /target"),
+            ("http POST /rpc {\"a\": no-token", 1, "bad JSON"),
+            ("cli", 1, "cli wants the openwork arguments"),
+            ("cli x0 status", 1, "1 to 64 copies"),
+            ("expect status 200", 1, "before any `start`, `cli` or `http`"),
+            ("cli status\nexpect status two", 2, "wants a number"),
+            ("cli status\nexpect file $DATA mode rw", 2, "octal bits"),
+            ("cli status\nexpect argv-clean now", 2, "takes no arguments"),
             ("# requires: magic\nstart", 1, "unknown requirement"),
             ("start\nexpect gone $WORK", 2, "is not"),
         ] as [(String, Int, String)]
@@ -83,6 +91,61 @@ struct ScenarioParserTests {
             #expect(error.description.hasPrefix("bad.scenario:\(line): "))
         } catch {
             Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("cli and http steps: copies, deadlines, body and options")
+    func controlPlaneSteps() throws {
+        let scenario = try ScenarioParser.parse(
+            """
+            cli x10 daemon start --json within 60s
+            expect each {"ok":true}
+            cli workspace add $WORK/a --json
+            capture $ID /workspace/id
+            http POST /workspaces {"path": "$WORK/b"} host=evil.example:1 origin=https://x.test no-token within 2s
+            expect status 421
+            http GET /workspaces/$ID token=abc
+            expect file $DATA/daemon-token mode 0600
+            expect argv-clean
+            kill daemon -KILL
+            """, file: "ok.scenario")
+        #expect(scenario.steps.count == 10)
+        guard case .cli(let arguments, let copies, let within) = scenario.steps[0].action else {
+            Issue.record("not cli")
+            return
+        }
+        #expect(arguments.map(\.text) == ["daemon", "start", "--json"])
+        #expect(copies == 10)
+        #expect(within == .seconds(60))
+        guard case .http(let method, let target, let body, let options, let deadline) = scenario.steps[4].action
+        else {
+            Issue.record("not http")
+            return
+        }
+        #expect(method == "POST")
+        #expect(target.text == "/workspaces")
+        #expect(body == ["path": "$WORK/b"])
+        #expect(options.token == .none)
+        #expect(options.host?.text == "evil.example:1")
+        #expect(options.origin?.text == "https://x.test")
+        #expect(deadline == .seconds(2))
+        guard case .http(_, _, let noBody, let literal, _) = scenario.steps[6].action else {
+            Issue.record("not http")
+            return
+        }
+        #expect(noBody == Optional<JSONValue>.none)
+        guard case .literal(let token) = literal.token else {
+            Issue.record("not a literal token")
+            return
+        }
+        #expect(token.text == "abc")
+        guard case .expectFile(_, .mode(0o600)) = scenario.steps[7].action else {
+            Issue.record("not a mode check")
+            return
+        }
+        guard case .kill(.daemon, signal: 9) = scenario.steps[9].action else {
+            Issue.record("not kill daemon")
+            return
         }
     }
 

@@ -50,7 +50,9 @@ struct LoggingTests {
         let line = LogLine(
             timeUnixNano: Self.instant, level: .info, body: "GET /health 200 0.3ms", component: "daemon",
             attributes: ["http.request.method": "GET", "attempt": 2, "reason": "two words"])
-        #expect(line.pretty() == #"2026-11-21T08:30:05.123Z INFO  daemon | GET /health 200 0.3ms attempt=2 reason="two words""#)
+        #expect(
+            line.pretty()
+                == #"2026-11-21T08:30:05.123Z INFO  daemon | GET /health 200 0.3ms attempt=2 reason="two words""#)
     }
 
     @Test(
@@ -83,10 +85,11 @@ struct LoggingTests {
         settings.forward(childLine: #"{"not":"a log record"}"#, component: "opencode")
         let records = try lines.value.map { try JSONValue(parsing: $0) }
         #expect(records.count == 3, "the debug line is below the info level")
-        #expect(records.map { $0["body"] } == [
-            "opencode server listening on http://127.0.0.1:4096", "ERROR 2026-11-21 service=server boom",
-            #"{"not":"a log record"}"#,
-        ])
+        #expect(
+            records.map { $0["body"] } == [
+                "opencode server listening on http://127.0.0.1:4096", "ERROR 2026-11-21 service=server boom",
+                #"{"not":"a log record"}"#,
+            ])
         #expect(records.map { $0["severityText"] } == ["INFO", "ERROR", "INFO"])
         #expect(records.allSatisfy { $0["attributes"]?["service.component"] == "opencode" })
         #expect(records.allSatisfy { $0["attributes"]?["run.id"] == "run-1" })
@@ -130,8 +133,12 @@ struct LoggingTests {
     @Test("flag, then environment, then default; a bad variable is invalid_setting")
     func precedence() throws {
         let environment = ["OPENWORK_VERBOSE": "yes", "BAD": "maybe"]
-        #expect(try Setting.boolean(flag: false, variable: "OPENWORK_VERBOSE", environment: environment, default: false) == false)
-        #expect(try Setting.boolean(flag: nil, variable: "OPENWORK_VERBOSE", environment: environment, default: false) == true)
+        #expect(
+            try Setting.boolean(flag: false, variable: "OPENWORK_VERBOSE", environment: environment, default: false)
+                == false)
+        #expect(
+            try Setting.boolean(flag: nil, variable: "OPENWORK_VERBOSE", environment: environment, default: false)
+                == true)
         #expect(try Setting.boolean(flag: nil, variable: "UNSET", environment: environment, default: true) == true)
         #expect(try Setting.boolean(flag: nil, variable: "EMPTY", environment: ["EMPTY": ""], default: true) == true)
         #expect(Setting.boolean("maybe") == nil)

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import NIOHTTP1
-import Logging
 import OpenWorkCore
 import OpenWorkDaemon
 import OpenWorkJSON

@@ -47,7 +47,8 @@ struct LoggingProcessTests {
     func environment() async throws {
         let lines = try await session(arguments: [], environment: ["OPENWORK_LOG_FORMAT": "json"])
         #expect(lines.contains { $0.hasPrefix("{") && $0.contains(#""service.component":"opencode""#) })
-        let pretty = try await session(arguments: ["--log-format", "pretty"], environment: ["OPENWORK_LOG_FORMAT": "json"])
+        let pretty = try await session(
+            arguments: ["--log-format", "pretty"], environment: ["OPENWORK_LOG_FORMAT": "json"])
         #expect(pretty.contains { $0.hasSuffix(" opencode | plain noise from opencode") })
         #expect(pretty.contains { $0.contains(" INFO  engine | opencode.ready") })
     }
@@ -67,7 +68,8 @@ struct LoggingProcessTests {
 
     @Test("--no-verbose wins over OPENWORK_VERBOSE; --verbose adds debug records")
     func verbose() async throws {
-        let quiet = try await session(arguments: ["--log-format", "json", "--no-verbose"], environment: ["OPENWORK_VERBOSE": "1"])
+        let quiet = try await session(
+            arguments: ["--log-format", "json", "--no-verbose"], environment: ["OPENWORK_VERBOSE": "1"])
         #expect(!quiet.contains { $0.contains(#""severityText":"DEBUG""#) })
         let loud = try await session(arguments: ["--log-format", "json", "--verbose"])
         #expect(loud.contains { $0.contains(#""severityText":"DEBUG""#) })

@@ -111,7 +111,8 @@ public struct LogLine: Sendable, Equatable {
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        let millis =
+            milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
         return "\(year)-\(two(Int(month)))-\(two(Int(day)))T\(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60))"
             + ":\(two(secondOfDay % 60)).\(millis)Z"
     }
