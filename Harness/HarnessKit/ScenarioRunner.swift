@@ -244,7 +244,9 @@ final class ScenarioRun {
         var argv = ["rpc"]
         if !arguments.contains("--data-dir") { argv += ["--data-dir", variables["DATA"]?.stringValue ?? ""] }
         // Resolving opencode through the sidecar policy (a manifest or a source) replaces the explicit binary.
-        let resolves = arguments.contains { ["--opencode-bin", "--sidecar-manifest", "--opencode-source"].contains($0) }
+        let resolves = arguments.contains {
+            ["--opencode-bin", "--sidecar-manifest", "--opencode-source"].contains($0)
+        }
         if !resolves { argv += ["--opencode-bin", configuration.opencodeExecutable] }
         argv += arguments
         let process = try TestProcess(

@@ -18,13 +18,19 @@ struct SidecarOptions: ParsableArguments {
     @Option(help: "Base URL of the release assets (default: $OPENWORK_SIDECAR_BASE_URL, else the GitHub release).")
     var sidecarBaseUrl: String?
 
-    @Option(help: "The sidecar manifest: an http(s) or file:// URL or a path (default: $OPENWORK_SIDECAR_MANIFEST_URL, else <base>/openwork-orchestrator-sidecars.json).")
+    @Option(
+        help:
+            "The sidecar manifest: an http(s) or file:// URL or a path (default: $OPENWORK_SIDECAR_MANIFEST_URL, else <base>/openwork-orchestrator-sidecars.json)."
+    )
     var sidecarManifest: String?
 
     @Option(help: "auto|bundled|downloaded|external for every sidecar (default: $OPENWORK_SIDECAR_SOURCE, else auto).")
     var sidecarSource: String?
 
-    @Option(help: "auto|bundled|downloaded|external for opencode (default: $OPENWORK_OPENCODE_SOURCE, else --sidecar-source; external when --opencode-bin is given).")
+    @Option(
+        help:
+            "auto|bundled|downloaded|external for opencode (default: $OPENWORK_OPENCODE_SOURCE, else --sidecar-source; external when --opencode-bin is given)."
+    )
     var opencodeSource: String?
 
     @Flag(
@@ -123,14 +129,18 @@ struct SidecarCommand: AsyncParsableCommand {
                     return [
                         item["name"]?.stringValue ?? "", item["from"]?.stringValue ?? "-",
                         item["expectedVersion"]?.stringValue ?? "-",
-                        item["verified"]?.boolValue == true ? "yes" : (item["wouldDownload"]?.boolValue == true ? "not yet" : "no"),
+                        item["verified"]?.boolValue == true
+                            ? "yes" : (item["wouldDownload"]?.boolValue == true ? "not yet" : "no"),
                         error.map { "error: \($0)" } ?? item["path"]?.stringValue ?? "",
                     ]
                 }
             let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
             return rows.map { row in
-                row.enumerated().map { $0.offset == 4 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ")
+                row.enumerated().map {
+                    $0.offset == 4
+                        ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
+                }
+                .joined(separator: "  ")
             }.joined(separator: "\n")
         }
     }
@@ -168,7 +178,9 @@ struct SidecarCommand: AsyncParsableCommand {
                     if type == "sidecar.progress" { bar?.show(members) }
                     if type == "sidecar.version_mismatch", !json {
                         FileHandle.standardError.write(
-                            Data("openwork: warning: \(members["path"]?.stringValue ?? "") reports \(members["version"]?.stringValue ?? "?"), expected \(members["expectedVersion"]?.stringValue ?? "?")\n".utf8))
+                            Data(
+                                "openwork: warning: \(members["path"]?.stringValue ?? "") reports \(members["version"]?.stringValue ?? "?"), expected \(members["expectedVersion"]?.stringValue ?? "?")\n"
+                                    .utf8))
                     }
                 }
                 let outcome: Result<SidecarResolution, OpenWorkError>
@@ -187,7 +199,9 @@ struct SidecarCommand: AsyncParsableCommand {
                 let result = try outcome.get()
                 CommandOutput.success(
                     result.json, json: json,
-                    human: "\(result.path) (\(result.source.rawValue), \(result.verified ? "verified" : "not verified"), version \(result.version ?? "unknown"))")
+                    human:
+                        "\(result.path) (\(result.source.rawValue), \(result.verified ? "verified" : "not verified"), version \(result.version ?? "unknown"))"
+                )
             }
         }
     }

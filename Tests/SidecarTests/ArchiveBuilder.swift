@@ -19,7 +19,9 @@ enum ArchiveBuilder {
             }
             func octal(_ value: Int, at offset: Int, length: Int) {
                 let digits = String(value, radix: 8)
-                put(String(repeating: "0", count: max(0, length - 1 - digits.count)) + digits, at: offset, length: length - 1)
+                put(
+                    String(repeating: "0", count: max(0, length - 1 - digits.count)) + digits, at: offset,
+                    length: length - 1)
             }
             put(entry.name, at: 0, length: 100)
             octal(0o755, at: 100, length: 8)
@@ -77,7 +79,9 @@ enum ArchiveBuilder {
         var directory: [UInt8] = []
         func u16(_ value: Int, _ into: inout [UInt8]) { into += [UInt8(value & 0xff), UInt8(value >> 8 & 0xff)] }
         func u32(_ value: Int, _ into: inout [UInt8]) {
-            into += [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24 & 0xff)]
+            into += [
+                UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24 & 0xff),
+            ]
         }
         for entry in entries {
             let crc = entry.content.withUnsafeBufferPointer { Int(crc32(0, $0.baseAddress, UInt32($0.count))) }

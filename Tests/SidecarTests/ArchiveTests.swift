@@ -27,10 +27,13 @@ struct ArchiveTests {
         let binary = SidecarFixture.script()
         let tar = ArchiveBuilder.gzip(
             ArchiveBuilder.tar([
-                Tar(name: "opencode-linux-x64/", type: UInt8(ascii: "5")), Tar(name: "README", content: Array("hi".utf8)),
+                Tar(name: "opencode-linux-x64/", type: UInt8(ascii: "5")),
+                Tar(name: "README", content: Array("hi".utf8)),
                 Tar(name: "opencode-linux-x64/opencode", content: binary),
             ]))
-        let zip = ArchiveBuilder.zip([Zip(name: "LICENSE", content: Array("mit".utf8)), Zip(name: "opencode", content: binary)])
+        let zip = ArchiveBuilder.zip([
+            Zip(name: "LICENSE", content: Array("mit".utf8)), Zip(name: "opencode", content: binary),
+        ])
         for (archive, asset) in [(tar, "opencode-linux-x64.tar.gz"), (zip, "opencode-linux-x64.zip")] {
             let fixture = try SidecarFixture()
             let first = try await resolve(archive, asset: asset, fixture: fixture)
@@ -40,7 +43,10 @@ struct ArchiveTests {
             #expect(access(first.path, X_OK) == 0)
             #expect(
                 fixture.cacheFiles()
-                    == ["1.18.33/linux-x64/.opencode.sha256", "1.18.33/linux-x64/\(asset)", "1.18.33/linux-x64/opencode"]
+                    == [
+                        "1.18.33/linux-x64/.opencode.sha256", "1.18.33/linux-x64/\(asset)",
+                        "1.18.33/linux-x64/opencode",
+                    ]
                     .sorted())
             // Cached: the archive and the extracted binary are both checked; a tampered binary is extracted again.
             try fixture.write(SidecarFixture.script(version: "6.6.6"), to: first.path, mode: 0o755)
@@ -57,13 +63,28 @@ struct ArchiveTests {
             ("tar nested ..", tgz([Tar(name: "a/../../x", content: binary), Tar(name: "opencode", content: binary)])),
             ("tar absolute", tgz([Tar(name: "/tmp/opencode", content: binary)])),
             ("tar symlink", tgz([Tar(name: "opencode", type: UInt8(ascii: "2"), linkName: "/bin/sh")])),
-            ("tar hard link", tgz([Tar(name: "x", content: binary), Tar(name: "opencode", type: UInt8(ascii: "1"), linkName: "x")])),
-            ("tar char device", tgz([Tar(name: "opencode", content: binary), Tar(name: "null", type: UInt8(ascii: "3"))])),
-            ("tar block device", tgz([Tar(name: "sda", type: UInt8(ascii: "4")), Tar(name: "opencode", content: binary)])),
+            (
+                "tar hard link",
+                tgz([Tar(name: "x", content: binary), Tar(name: "opencode", type: UInt8(ascii: "1"), linkName: "x")])
+            ),
+            (
+                "tar char device",
+                tgz([Tar(name: "opencode", content: binary), Tar(name: "null", type: UInt8(ascii: "3"))])
+            ),
+            (
+                "tar block device",
+                tgz([Tar(name: "sda", type: UInt8(ascii: "4")), Tar(name: "opencode", content: binary)])
+            ),
             ("zip ../", ArchiveBuilder.zip([Zip(name: "../opencode", content: binary)])),
             ("zip absolute", ArchiveBuilder.zip([Zip(name: "/opencode", content: binary)])),
-            ("zip symlink", ArchiveBuilder.zip([Zip(name: "opencode", content: Array("/bin/sh".utf8), mode: 0o120777)])),
-            ("zip device", ArchiveBuilder.zip([Zip(name: "opencode", content: binary), Zip(name: "d", mode: 0o020644)])),
+            (
+                "zip symlink",
+                ArchiveBuilder.zip([Zip(name: "opencode", content: Array("/bin/sh".utf8), mode: 0o120777)])
+            ),
+            (
+                "zip device",
+                ArchiveBuilder.zip([Zip(name: "opencode", content: binary), Zip(name: "d", mode: 0o020644)])
+            ),
         ]
     }()
 
@@ -81,7 +102,9 @@ struct ArchiveTests {
 
     @Test func corruptArchivesAreRefused() throws {
         let fixture = try SidecarFixture()
-        let truncated = Array(ArchiveBuilder.gzip(ArchiveBuilder.tar([Tar(name: "opencode", content: SidecarFixture.script())])).dropLast(10))
+        let truncated = Array(
+            ArchiveBuilder.gzip(ArchiveBuilder.tar([Tar(name: "opencode", content: SidecarFixture.script())])).dropLast(
+                10))
         let path = fixture.root.appending("a.tar.gz")
         try fixture.write(truncated, to: path)
         #expect(throws: OpenWorkError.self) {

@@ -13,10 +13,15 @@ import Testing
         let bytes = SidecarFixture.fakeBytes
         try await AssetServer.with { server in
             server.serve("/release/\(asset)", bytes)
-            server.serve("/release/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
-            let settings = fixture.settings(manifest: server.baseURL + "/release/manifest.json", base: server.baseURL + "/release")
+            server.serve(
+                "/release/manifest.json",
+                SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
+            let settings = fixture.settings(
+                manifest: server.baseURL + "/release/manifest.json", base: server.baseURL + "/release")
             let events = EventLog()
-            let resolution = try await SidecarFixture.resolving(settings, events: events) { try await $0.resolve(.opencode) }
+            let resolution = try await SidecarFixture.resolving(settings, events: events) {
+                try await $0.resolve(.opencode)
+            }
             #expect(resolution.source == .downloaded)
             #expect(resolution.verified)
             #expect(resolution.downloaded)
@@ -75,7 +80,8 @@ import Testing
         let fixture = try SidecarFixture()
         let bytes = SidecarFixture.script()
         try await AssetServer.with { server in
-            server.serve("/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
+            server.serve(
+                "/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
             let settings = fixture.settings(manifest: server.baseURL + "/manifest.json", base: server.baseURL)
             let error = await resolutionError {
                 _ = try await SidecarFixture.resolving(settings) { try await $0.resolve(.opencode) }
@@ -101,16 +107,27 @@ import Testing
         let fixture = try SidecarFixture()
         let cases: [(String, String)] = [
             ("{not json", "not JSON"),
-            (#"{"entries":{"opencode":{"version":"1.0.0","targets":{"linux-x64":{"asset":"../x","sha256":"00","size":1}}}}}"#, "asset"),
-            (#"{"entries":{"opencode":{"version":"1.0.0","targets":{"linux-x64":{"asset":"x","sha256":"zz","size":1}}}}}"#, "sha256"),
-            (#"{"entries":{"opencode":{"version":"1.0.0","targets":{"linux-x64":{"asset":"x","sha256":"\#(String(repeating: "a", count: 64))"}}}}}"#, "size"),
+            (
+                #"{"entries":{"opencode":{"version":"1.0.0","targets":{"linux-x64":{"asset":"../x","sha256":"00","size":1}}}}}"#,
+                "asset"
+            ),
+            (
+                #"{"entries":{"opencode":{"version":"1.0.0","targets":{"linux-x64":{"asset":"x","sha256":"zz","size":1}}}}}"#,
+                "sha256"
+            ),
+            (
+                #"{"entries":{"opencode":{"version":"1.0.0","targets":{"linux-x64":{"asset":"x","sha256":"\#(String(repeating: "a", count: 64))"}}}}}"#,
+                "size"
+            ),
             (#"{"entries":{"opencode":{"version":"../../etc","targets":{}}}}"#, "version"),
         ]
         for (index, (text, mention)) in cases.enumerated() {
             let path = fixture.root.appending("manifest-\(index).json")
             try fixture.write(Array(text.utf8), to: path)
             let error = await resolutionError {
-                _ = try await SidecarFixture.resolving(fixture.settings(manifest: path)) { try await $0.resolve(.opencode) }
+                _ = try await SidecarFixture.resolving(fixture.settings(manifest: path)) {
+                    try await $0.resolve(.opencode)
+                }
             }
             #expect(error?.code == .sidecarManifestInvalid, "\(text)")
             #expect(error?.message.contains(mention) == true, "\(error?.message ?? "") should mention \(mention)")
@@ -123,7 +140,8 @@ import Testing
         try await AssetServer.with { server in
             server.serve("/\(asset)", bytes)
             server.breakMidway("/\(asset)")
-            server.serve("/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
+            server.serve(
+                "/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
             let settings = fixture.settings(manifest: server.baseURL + "/manifest.json", base: server.baseURL)
             let error = await resolutionError {
                 _ = try await SidecarFixture.resolving(settings) { try await $0.resolve(.opencode) }
@@ -145,7 +163,8 @@ import Testing
         try fixture.write(Array(bytes.prefix(5)), to: directory + "/.\(asset).partial-123-456", mode: 0o600)
         try await AssetServer.with { server in
             server.serve("/\(asset)", bytes)
-            server.serve("/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
+            server.serve(
+                "/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
             let settings = fixture.settings(manifest: server.baseURL + "/manifest.json", base: server.baseURL)
             let resolution = try await SidecarFixture.resolving(settings) { try await $0.resolve(.opencode) }
             #expect(resolution.path == directory + "/\(asset)")
@@ -158,7 +177,8 @@ import Testing
         let bytes = SidecarFixture.fakeBytes
         try await AssetServer.with { server in
             server.serve("/\(asset)", bytes)
-            server.serve("/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
+            server.serve(
+                "/manifest.json", SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]))
             let settings = fixture.settings(manifest: server.baseURL + "/manifest.json", base: server.baseURL)
             // Ten independent resolvers (as ten processes would be): they share only the cache directory.
             let results = try await withThrowingTaskGroup(of: SidecarResolution.self) { group in
@@ -195,7 +215,9 @@ import Testing
             // A corrupted cached copy is noticed and downloaded again.
             try fixture.write(SidecarFixture.script(version: "6.6.6"), to: first.path, mode: 0o755)
             let events = EventLog()
-            let second = try await SidecarFixture.resolving(fixture.settings(manifest: "file://" + manifestPath), events: events) {
+            let second = try await SidecarFixture.resolving(
+                fixture.settings(manifest: "file://" + manifestPath), events: events
+            ) {
                 try await $0.resolve(.opencode)
             }
             #expect(second.downloaded && second.version == "1.18.33")
@@ -217,7 +239,8 @@ import Testing
         let manifestPath = fixture.root.appending("manifest.json")
         try await AssetServer.with { server in
             server.serve("/\(asset)", bytes)
-            try fixture.write(SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]), to: manifestPath)
+            try fixture.write(
+                SidecarFixture.manifest(targets: ["linux-x64": SidecarFixture.target(asset, bytes)]), to: manifestPath)
             let error = await resolutionError {
                 _ = try await SidecarFixture.resolving(fixture.settings(manifest: manifestPath, base: server.baseURL)) {
                     try await $0.resolve(.opencode)
@@ -232,9 +255,12 @@ import Testing
         let fixture = try SidecarFixture()
         let bytes = SidecarFixture.script()
         let manifestPath = fixture.root.appending("manifest.json")
-        try fixture.write(SidecarFixture.manifest(targets: ["darwin-arm64": SidecarFixture.target(asset, bytes)]), to: manifestPath)
+        try fixture.write(
+            SidecarFixture.manifest(targets: ["darwin-arm64": SidecarFixture.target(asset, bytes)]), to: manifestPath)
         let missing = await resolutionError {
-            _ = try await SidecarFixture.resolving(fixture.settings(manifest: manifestPath)) { try await $0.resolve(.opencode) }
+            _ = try await SidecarFixture.resolving(fixture.settings(manifest: manifestPath)) {
+                try await $0.resolve(.opencode)
+            }
         }
         #expect(missing?.code == .sidecarNotFound)
         #expect(missing?.message.contains("no linux-x64 build of opencode") == true)

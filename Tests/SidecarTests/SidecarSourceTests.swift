@@ -67,7 +67,9 @@ struct SidecarSourceTests {
         settings.explicitPaths[.opencode] = binary
         #expect(settings.source(for: .opencode) == .external)
         let events = EventLog()
-        let resolution = try await SidecarFixture.resolving(settings, events: events) { try await $0.resolve(.opencode) }
+        let resolution = try await SidecarFixture.resolving(settings, events: events) {
+            try await $0.resolve(.opencode)
+        }
         #expect(resolution.source == .external && resolution.origin == "explicit" && !resolution.verified)
         #expect(resolution.version == "1.2.0" && resolution.expectedVersion == "1.18.33")
         #expect(resolution.warnings.count == 1)
@@ -96,25 +98,50 @@ struct SidecarSourceTests {
         let empty = SidecarManifest(version: nil, entries: [:])
         let bundle = SidecarFacts.Bundle.present(path: "/b/opencode", version: "1.0.0", sha256: asset.sha256)
 
-        guard case .use(.bundled, _) = SidecarPolicy.decide(facts(bundle: bundle, explicit: "/x", manifest: .loaded(full)))
-        else { Issue.record("bundled first"); return }
+        guard
+            case .use(.bundled, _) = SidecarPolicy.decide(
+                facts(bundle: bundle, explicit: "/x", manifest: .loaded(full)))
+        else {
+            Issue.record("bundled first")
+            return
+        }
         guard case .use(.external(path: "/x", origin: "explicit"), _) = SidecarPolicy.decide(facts(explicit: "/x"))
-        else { Issue.record("explicit second"); return }
+        else {
+            Issue.record("explicit second")
+            return
+        }
         guard case .loadManifest = SidecarPolicy.decide(facts(path: "/usr/bin/opencode", allow: true))
-        else { Issue.record("the manifest is read before PATH"); return }
+        else {
+            Issue.record("the manifest is read before PATH")
+            return
+        }
         guard case .use(.download, let skipped) = SidecarPolicy.decide(facts(manifest: .loaded(full))),
             skipped.count == 2
-        else { Issue.record("download third, with the skipped steps"); return }
-        guard case .use(.external(_, origin: "path"), _) = SidecarPolicy.decide(
-            facts(manifest: .loaded(empty), path: "/usr/bin/opencode", allow: true))
-        else { Issue.record("PATH last"); return }
-        guard case .refuse(let refusal) = SidecarPolicy.decide(facts(manifest: .loaded(empty), path: "/usr/bin/opencode"))
-        else { Issue.record("PATH without --allow-external is refused"); return }
+        else {
+            Issue.record("download third, with the skipped steps")
+            return
+        }
+        guard
+            case .use(.external(_, origin: "path"), _) = SidecarPolicy.decide(
+                facts(manifest: .loaded(empty), path: "/usr/bin/opencode", allow: true))
+        else {
+            Issue.record("PATH last")
+            return
+        }
+        guard
+            case .refuse(let refusal) = SidecarPolicy.decide(facts(manifest: .loaded(empty), path: "/usr/bin/opencode"))
+        else {
+            Issue.record("PATH without --allow-external is refused")
+            return
+        }
         #expect(refusal.code == .sidecarExternalRefused)
         #expect(refusal.details["tried"]?.arrayValue?.count == 4)
         let failure = OpenWorkError(.sidecarManifestInvalid, "cannot fetch")
         guard case .refuse(let error) = SidecarPolicy.decide(facts(manifest: .failed(failure), path: "/p", allow: true))
-        else { Issue.record("an unreachable manifest is an error, not a fallback to PATH"); return }
+        else {
+            Issue.record("an unreachable manifest is an error, not a fallback to PATH")
+            return
+        }
         #expect(error.code == .sidecarManifestInvalid)
     }
 

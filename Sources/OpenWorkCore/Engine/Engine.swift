@@ -423,7 +423,8 @@ public actor Engine {
             opencodeResolution.map { resolution in
                 [
                     "source": .string(resolution.source.rawValue), "path": .string(resolution.path),
-                    "verified": .bool(resolution.verified), "version": resolution.version.map(JSONValue.string) ?? .null,
+                    "verified": .bool(resolution.verified),
+                    "version": resolution.version.map(JSONValue.string) ?? .null,
                     "origin": resolution.origin.map(JSONValue.string) ?? .null,
                 ]
             } ?? .null

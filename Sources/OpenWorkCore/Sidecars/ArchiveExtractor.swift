@@ -84,7 +84,8 @@ public enum ArchiveExtractor {
         let synced = fsync(descriptor) == 0
         close(descriptor)
         guard synced else {
-            throw OpenWorkError(.sidecarDownloadFailed, "cannot fsync \(destination): \(String(cString: strerror(errno)))")
+            throw OpenWorkError(
+                .sidecarDownloadFailed, "cannot fsync \(destination): \(String(cString: strerror(errno)))")
         }
     }
 }
@@ -144,8 +145,12 @@ final class GzipReader {
             if stream.avail_in == 0 && !inputEnded {
                 let count = Glibc.read(descriptor, input, 1 << 16)
                 if count < 0 && errno == EINTR { continue }
-                guard count >= 0 else { throw ArchiveExtractor.broken("read failed: \(String(cString: strerror(errno)))") }
-                if count == 0 { inputEnded = true } else {
+                guard count >= 0 else {
+                    throw ArchiveExtractor.broken("read failed: \(String(cString: strerror(errno)))")
+                }
+                if count == 0 {
+                    inputEnded = true
+                } else {
                     stream.next_in = input
                     stream.avail_in = UInt32(count)
                 }
@@ -269,7 +274,8 @@ enum TarReader {
             case UInt8(ascii: "3"), UInt8(ascii: "4"): throw ArchiveExtractor.unsafe(name, "a device")
             case UInt8(ascii: "6"): throw ArchiveExtractor.unsafe(name, "a FIFO")
             default:
-                throw ArchiveExtractor.unsafe(name, "of unknown tar type \(String(UnicodeScalar(type)).debugDescription)")
+                throw ArchiveExtractor.unsafe(
+                    name, "of unknown tar type \(String(UnicodeScalar(type)).debugDescription)")
             }
         }
         guard found else { throw ArchiveExtractor.broken("it has no file named \(member)") }
@@ -429,14 +435,18 @@ enum ZipReader {
             }
             guard !isDirectory, ArchiveExtractor.lastComponent(name) == member else { continue }
             guard found == nil else { throw ArchiveExtractor.unsafe(name, "a second copy of \(member)") }
-            guard method == 0 || method == 8 else { throw ArchiveExtractor.unsafe(name, "compressed with method \(method)") }
+            guard method == 0 || method == 8 else {
+                throw ArchiveExtractor.unsafe(name, "compressed with method \(method)")
+            }
             guard compressed != 0xFFFF_FFFF, size != 0xFFFF_FFFF else {
                 throw ArchiveExtractor.broken("zip64 entries are not supported")
             }
             found = Found(offset: local, method: method, compressed: compressed, size: size, crc: crc)
         }
         guard let entry = found else { throw ArchiveExtractor.broken("it has no file named \(member)") }
-        guard try u32(entry.offset) == 0x0403_4b50 else { throw ArchiveExtractor.broken("a zip local header is corrupt") }
+        guard try u32(entry.offset) == 0x0403_4b50 else {
+            throw ArchiveExtractor.broken("a zip local header is corrupt")
+        }
         let start = entry.offset + 30 + (try u16(entry.offset + 26)) + (try u16(entry.offset + 28))
         guard start + entry.compressed <= bytes.count else { throw ArchiveExtractor.broken("zip data is truncated") }
         let payload = bytes[start..<(start + entry.compressed)]

@@ -8,7 +8,9 @@
 /// orchestrator's manifest (`linux-x64`, `linux-arm64`, `darwin-arm64`, `darwin-x64`, `windows-x64`, …).
 public enum HostTarget {
     /// The targets the manifest may name.
-    public static let known = ["darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64", "windows-x64", "windows-arm64"]
+    public static let known = [
+        "darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64", "windows-x64", "windows-arm64",
+    ]
 
     /// The target for `uname`'s system name and machine, or `nil` when openwork has no binaries for it.
     public static func target(system: String, machine: String) -> String? {

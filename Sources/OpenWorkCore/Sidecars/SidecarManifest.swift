@@ -101,7 +101,8 @@ public struct SidecarManifest: Sendable, Hashable {
     static func isSafeVersion(_ version: String) -> Bool {
         !version.isEmpty && version.utf8.count <= 64 && !version.hasPrefix(".")
             && version.unicodeScalars.allSatisfy {
-                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || ".-+_".unicodeScalars.contains($0)
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                    || ".-+_".unicodeScalars.contains($0)
             }
     }
 

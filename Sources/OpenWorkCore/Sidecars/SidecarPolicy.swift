@@ -99,7 +99,8 @@ public enum SidecarPolicy {
         func refuse(_ code: OpenWorkError.Code, _ fix: String) -> Decision {
             .refuse(
                 OpenWorkError(
-                    code, "no \(name) to run (source \(facts.source.rawValue)): \(skipped.joined(separator: "; ")). \(fix)",
+                    code,
+                    "no \(name) to run (source \(facts.source.rawValue)): \(skipped.joined(separator: "; ")). \(fix)",
                     details: [
                         "sidecar": .string(name), "source": .string(facts.source.rawValue),
                         "tried": .array(skipped.map(JSONValue.string)),
@@ -107,7 +108,8 @@ public enum SidecarPolicy {
         }
         func bundled() -> Step? {
             switch facts.bundle {
-            case .present(let path, let version, let sha256): return .bundled(path: path, version: version, sha256: sha256)
+            case .present(let path, let version, let sha256):
+                return .bundled(path: path, version: version, sha256: sha256)
             case .absent(let reason):
                 skipped.append("bundled: \(reason)")
                 return nil
@@ -165,17 +167,21 @@ public enum SidecarPolicy {
         switch facts.source {
         case .bundled:
             if let step = bundled() { return .use(step, skipped: skipped) }
-            return refuse(.sidecarNotFound, "Install a build of openwork that bundles \(name), or choose another source.")
+            return refuse(
+                .sidecarNotFound, "Install a build of openwork that bundles \(name), or choose another source.")
         case .downloaded:
             let (step, decision) = download()
             if let decision { return decision }
             if let step { return .use(step, skipped: skipped) }
-            return refuse(.sidecarNotFound, "Point --sidecar-manifest at a manifest with this build, or choose another source.")
+            return refuse(
+                .sidecarNotFound, "Point --sidecar-manifest at a manifest with this build, or choose another source.")
         case .external:
             if let step = explicit() ?? onPath() { return .use(step, skipped: skipped) }
             return facts.pathCandidate == nil
-                ? refuse(.sidecarNotFound, "Pass \(facts.name.binFlag) PATH, or put \(name) on PATH with --allow-external.")
-                : refuse(.sidecarExternalRefused, "Pass --allow-external (OPENWORK_ALLOW_EXTERNAL=1) to run it unverified.")
+                ? refuse(
+                    .sidecarNotFound, "Pass \(facts.name.binFlag) PATH, or put \(name) on PATH with --allow-external.")
+                : refuse(
+                    .sidecarExternalRefused, "Pass --allow-external (OPENWORK_ALLOW_EXTERNAL=1) to run it unverified.")
         case .auto:
             if let step = bundled() ?? explicit() { return .use(step, skipped: skipped) }
             let (step, decision) = download()
@@ -188,7 +194,8 @@ public enum SidecarPolicy {
                     "Pass \(facts.name.binFlag) PATH, or point --sidecar-manifest at a manifest that has this build.")
                 : refuse(
                     .sidecarExternalRefused,
-                    "Pass --allow-external (OPENWORK_ALLOW_EXTERNAL=1) to use the one on PATH, or \(facts.name.binFlag) PATH.")
+                    "Pass --allow-external (OPENWORK_ALLOW_EXTERNAL=1) to use the one on PATH, or \(facts.name.binFlag) PATH."
+                )
         }
     }
 }

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
-import Synchronization
 public import OpenWorkJSON
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -240,7 +240,9 @@ public actor SidecarResolver {
             downloaded = true
         }
         guard let archive else { return (final, downloaded, asset.sha256) }
-        return (try extract(final, kind: archive, name: name, to: runnable, force: downloaded), downloaded, asset.sha256)
+        return (
+            try extract(final, kind: archive, name: name, to: runnable, force: downloaded), downloaded, asset.sha256
+        )
     }
 
     /// The binary inside a verified archive, extracted beside it. Its hash is recorded (`.<name>.sha256`) so a
@@ -388,7 +390,8 @@ public actor SidecarResolver {
         }
         return [
             "sidecarDir": .string(settings.directory), "manifest": .string(settings.manifestLocation),
-            "target": (try? target.get()).map(JSONValue.string) ?? .null, "allowExternal": .bool(settings.allowExternal),
+            "target": (try? target.get()).map(JSONValue.string) ?? .null,
+            "allowExternal": .bool(settings.allowExternal),
             "sidecars": .array(items),
         ]
     }
@@ -418,7 +421,9 @@ final class ProgressThrottle: Sendable {
         guard due else { return }
         sink(
             "sidecar.progress",
-            ["name": .string(name), "url": .string(url), "received": .integer(progress.received),
-             "total": .integer(progress.total)])
+            [
+                "name": .string(name), "url": .string(url), "received": .integer(progress.received),
+                "total": .integer(progress.total),
+            ])
     }
 }

@@ -86,7 +86,8 @@ public struct SidecarSettings: Sendable {
             case "1", "true", "yes": allow = true
             case "0", "false", "no": allow = false
             default:
-                throw OpenWorkError(.invalidName, "OPENWORK_ALLOW_EXTERNAL must be true/1/yes or false/0/no, not \(text)")
+                throw OpenWorkError(
+                    .invalidName, "OPENWORK_ALLOW_EXTERNAL must be true/1/yes or false/0/no, not \(text)")
             }
         }
         let base = value(flags.sidecarBaseURL, "OPENWORK_SIDECAR_BASE_URL") ?? defaultBaseURL(version: version)
