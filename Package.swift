@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "SidecarTests",
             dependencies: [
-                "OpenWorkCore", "OpenWorkTesting", "OpenWorkJSON", "fake-opencode", "CZlib",
+                "OpenWorkCore", "OpenWorkTesting", "OpenWorkJSON", "fake-opencode", "openwork", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -11,6 +11,7 @@ final class AssetServer: Sendable {
     private let files = Mutex<[String: [UInt8]]>([:])
     private let hits = Mutex<[String: Int]>([:])
     private let truncated = Mutex<Set<String>>([])
+    private let slow = Mutex<Set<String>>([])
     private let bound = Mutex(0)
 
     var port: Int { bound.withLock { $0 } }
@@ -20,6 +21,8 @@ final class AssetServer: Sendable {
     func breakMidway(_ path: String, _ broken: Bool = true) {
         truncated.withLock { if broken { $0.insert(path) } else { $0.remove(path) } }
     }
+    /// Streams `path` in 16 KiB pieces, 20 ms apart.
+    func trickle(_ path: String) { slow.withLock { _ = $0.insert(path) } }
     func hitCount(_ path: String) -> Int { hits.withLock { $0[path] ?? 0 } }
 
     struct Aborted: Error {}
@@ -42,6 +45,20 @@ final class AssetServer: Sendable {
                         try await writer.write(ByteBuffer(bytes: half))
                         try await Task.sleep(for: .milliseconds(50))
                         throw Aborted()
+                    })
+            }
+            if server.slow.withLock({ $0.contains(path) }) {
+                return Response(
+                    status: .ok,
+                    body: ResponseBody(contentLength: bytes.count) { writer in
+                        var offset = 0
+                        while offset < bytes.count {
+                            let end = min(offset + 16_384, bytes.count)
+                            try await writer.write(ByteBuffer(bytes: bytes[offset..<end]))
+                            offset = end
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                        try await writer.finish(nil)
                     })
             }
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -174,7 +174,7 @@ import Testing
 
     @Test func tenConcurrentResolutionsShareOneDownload() async throws {
         let fixture = try SidecarFixture()
-        let bytes = SidecarFixture.fakeBytes
+        let bytes = SidecarFixture.padded(size: 4 << 20)
         try await AssetServer.with { server in
             server.serve("/\(asset)", bytes)
             server.serve(

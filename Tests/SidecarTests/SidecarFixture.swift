@@ -30,6 +30,13 @@ struct SidecarFixture {
         Array("#!/bin/sh\necho \(version)\n".utf8)
     }
 
+    /// A runnable script that prints `1.18.33`, padded with a comment to `size` bytes (a cheap large asset).
+    static func padded(size: Int) -> [UInt8] {
+        var bytes = Array("#!/bin/sh\necho 1.18.33\nexit 0\n#".utf8)
+        bytes += [UInt8](repeating: UInt8(ascii: "x"), count: size - bytes.count - 1) + [10]
+        return bytes
+    }
+
     static func sha256(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }

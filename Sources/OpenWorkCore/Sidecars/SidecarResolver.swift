@@ -321,14 +321,25 @@ public actor SidecarResolver {
         let scratch = NSTemporaryDirectory() + "openwork-version-" + SidecarFiles.randomSuffix()
         mkdir(scratch, 0o700)
         defer { rmdir(scratch) }
+        // A binary renamed into place a moment ago can still be open for writing in a child that another
+        // thread forked before its descriptor was closed (ETXTBSY until that child execs): retry briefly.
+        var attempt = 0
         let probe: ChildProcess
-        do {
-            probe = try ChildProcess(
-                executable: path, arguments: ["--version"], environment: environment, workingDirectory: scratch)
-        } catch {
-            throw OpenWorkError(
-                .sidecarVersionMismatch, "cannot run \(path) --version: \(error.description)",
-                details: ["path": .string(path)])
+        while true {
+            do {
+                probe = try ChildProcess(
+                    executable: path, arguments: ["--version"], environment: environment, workingDirectory: scratch)
+                break
+            } catch {
+                attempt += 1
+                if error.description.contains(String(cString: strerror(ETXTBSY))) && attempt < 50 {
+                    try? await Task.sleep(for: .milliseconds(20))
+                    continue
+                }
+                throw OpenWorkError(
+                    .sidecarVersionMismatch, "cannot run \(path) --version: \(error.description)",
+                    details: ["path": .string(path)])
+            }
         }
         guard let exit = await probe.waitForExit(timeout: timeout) else {
             await probe.stop(grace: .milliseconds(100))
