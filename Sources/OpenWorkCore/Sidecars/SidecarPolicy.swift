@@ -137,6 +137,10 @@ public enum SidecarPolicy {
                 var error = error
                 if !skipped.isEmpty { error.details["tried"] = .array(skipped.map(JSONValue.string)) }
                 error.details["sidecar"] = .string(name)
+                error.message +=
+                    ". To resolve \(name) without it: point --sidecar-manifest at a reachable manifest (a path works "
+                    + "offline), pass \(facts.name.binFlag) PATH, or --\(name == "opencode" ? "opencode" : "sidecar")"
+                    + "-source external --allow-external to use the one on PATH"
                 return (nil, .refuse(error))
             case .loaded(let manifest):
                 guard let entry = manifest.entries[name] else {
