@@ -61,6 +61,8 @@ public actor Engine {
     private let sidecarSettingsError: OpenWorkError?
     /// Where the opencode the supervisor runs came from, once resolved.
     private var opencodeResolution: SidecarResolution?
+    /// The resolution in progress, shared by the calls that arrive while it runs.
+    private var opencodeResolving: Task<Result<SidecarResolution, OpenWorkError>, Never>?
     private nonisolated let client: OpenCodeClient
     private let http: HTTPClient
     private let configuration: Configuration
@@ -183,9 +185,25 @@ public actor Engine {
     private func resolveOpenCode() async throws(OpenWorkError) {
         guard opencodeResolution == nil else { return }
         if let sidecarSettingsError { throw sidecarSettingsError }
-        let resolution = try await sidecars.resolve(.opencode)
-        await supervisor.use(executable: resolution.path)
-        opencodeResolution = resolution
+        let task =
+            opencodeResolving
+            ?? Task { [sidecars] () async -> Result<SidecarResolution, OpenWorkError> in
+                do {
+                    return .success(try await sidecars.resolve(.opencode))
+                } catch let error as OpenWorkError {
+                    return .failure(error)
+                } catch {
+                    return .failure(OpenWorkError(.sidecarNotFound, "cannot resolve opencode: \(error)"))
+                }
+            }
+        opencodeResolving = task
+        let outcome = await task.value
+        opencodeResolving = nil
+        let resolution = try outcome.get()
+        if opencodeResolution == nil {
+            await supervisor.use(executable: resolution.path)
+            opencodeResolution = resolution
+        }
     }
 
     /// Waits until opencode is ready (for `opencode.restart`).
