@@ -99,12 +99,13 @@ struct SidecarSourceTests {
         let bundle = SidecarFacts.Bundle.present(path: "/b/opencode", version: "1.0.0", sha256: asset.sha256)
 
         guard
-            case .use(.bundled, _) = SidecarPolicy.decide(
+            case .use(.bundled, let ignored) = SidecarPolicy.decide(
                 facts(bundle: bundle, explicit: "/x", manifest: .loaded(full)))
         else {
             Issue.record("bundled first")
             return
         }
+        #expect(ignored.count == 1 && ignored[0].contains("/x not used"), "an ignored explicit path is reported")
         guard case .use(.external(path: "/x", origin: "explicit"), _) = SidecarPolicy.decide(facts(explicit: "/x"))
         else {
             Issue.record("explicit second")

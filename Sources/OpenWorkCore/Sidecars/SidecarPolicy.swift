@@ -187,7 +187,15 @@ public enum SidecarPolicy {
                 : refuse(
                     .sidecarExternalRefused, "Pass --allow-external (OPENWORK_ALLOW_EXTERNAL=1) to run it unverified.")
         case .auto:
-            if let step = bundled() ?? explicit() { return .use(step, skipped: skipped) }
+            if let step = bundled() {
+                if let path = facts.explicitPath {
+                    skipped.append(
+                        "explicit: \(path) not used: the bundled binary comes first in auto "
+                            + "(--\(name == "opencode" ? "opencode" : "sidecar")-source external uses it)")
+                }
+                return .use(step, skipped: skipped)
+            }
+            if let step = explicit() { return .use(step, skipped: skipped) }
             let (step, decision) = download()
             if let decision { return decision }
             if let step { return .use(step, skipped: skipped) }
