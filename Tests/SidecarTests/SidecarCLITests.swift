@@ -97,6 +97,36 @@ import Testing
         }
     }
 
+    @Test func tenProcessesResolvingAtOnceShareOneDownload() async throws {
+        let fixture = try SidecarFixture()
+        let bytes = SidecarFixture.padded(size: 512 << 10)
+        try await AssetServer.with { server in
+            server.serve("/\(asset)", bytes)
+            server.trickle("/\(asset)")
+            server.serve(
+                "/manifest.json",
+                SidecarFixture.manifest(targets: [try hostTarget(): SidecarFixture.target(asset, bytes)]))
+            let arguments = [
+                "sidecar", "resolve", "opencode", "--data-dir", fixture.root.appending("data"), "--sidecar-manifest",
+                server.baseURL + "/manifest.json", "--sidecar-base-url", server.baseURL, "--json",
+            ]
+            let results = try await withThrowingTaskGroup(of: (JSONValue, TestProcess.Exit).self) { group in
+                for _ in 0..<10 { group.addTask { try await run(arguments, fixture) } }
+                var results: [(JSONValue, TestProcess.Exit)] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            #expect(results.allSatisfy { $0.1 == .init(code: 0, signal: nil) && $0.0["verified"] == true })
+            #expect(Set(results.compactMap { $0.0["path"]?.stringValue }).count == 1)
+            #expect(results.filter { $0.0["downloaded"] == true }.count == 1)
+            #expect(server.hitCount("/\(asset)") == 1)
+            let directory = try #require(results.first?.0["path"]?.stringValue).split(separator: "/").dropLast()
+                .joined(separator: "/")
+            let files = try FileManager.default.contentsOfDirectory(atPath: "/" + directory)
+            #expect(files.filter { !$0.hasSuffix(".lock") } == [asset], "no partial files: \(files)")
+        }
+    }
+
     func hostTarget() throws -> String {
         try HostTarget.current().get()
     }
