@@ -136,7 +136,7 @@ import Testing
 
     @Test func serverClosingMidDownloadLeavesNothingAndTheNextRunSucceeds() async throws {
         let fixture = try SidecarFixture()
-        let bytes = SidecarFixture.fakeBytes
+        let bytes = SidecarFixture.padded(size: 8 << 20)
         try await AssetServer.with { server in
             server.serve("/\(asset)", bytes)
             server.breakMidway("/\(asset)")
