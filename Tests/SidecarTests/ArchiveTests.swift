@@ -58,6 +58,13 @@ struct ArchiveTests {
     static let malicious: [(String, [UInt8])] = {
         let binary = SidecarFixture.script()
         func tgz(_ entries: [Tar]) -> [UInt8] { ArchiveBuilder.gzip(ArchiveBuilder.tar(entries)) }
+        /// One pax record: `"<length> <key>=<value>\n"`, the length counting itself.
+        func pax(_ key: String, _ value: String) -> [UInt8] {
+            let body = " \(key)=\(value)\n"
+            var length = body.utf8.count + 1
+            while String(length).utf8.count + body.utf8.count != length { length += 1 }
+            return Array((String(length) + body).utf8)
+        }
         return [
             ("tar ../", tgz([Tar(name: "../opencode", content: binary)])),
             ("tar nested ..", tgz([Tar(name: "a/../../x", content: binary), Tar(name: "opencode", content: binary)])),
@@ -75,6 +82,28 @@ struct ArchiveTests {
                 "tar block device",
                 tgz([Tar(name: "sda", type: UInt8(ascii: "4")), Tar(name: "opencode", content: binary)])
             ),
+            (
+                "tar pax path ../",
+                tgz([
+                    Tar(name: "PaxHeader", type: UInt8(ascii: "x"), content: pax("path", "../opencode")),
+                    Tar(name: "opencode", content: binary),
+                ])
+            ),
+            (
+                "tar pax symlink",
+                tgz([
+                    Tar(name: "PaxHeader", type: UInt8(ascii: "x"), content: pax("linkpath", "/bin/sh")),
+                    Tar(name: "opencode", content: binary),
+                ])
+            ),
+            (
+                "tar GNU long name ../",
+                tgz([
+                    Tar(name: "././@LongLink", type: UInt8(ascii: "L"), content: Array("../../opencode".utf8) + [0]),
+                    Tar(name: "opencode", content: binary),
+                ])
+            ),
+            ("tar FIFO", tgz([Tar(name: "opencode", content: binary), Tar(name: "pipe", type: UInt8(ascii: "6"))])),
             ("zip ../", ArchiveBuilder.zip([Zip(name: "../opencode", content: binary)])),
             ("zip absolute", ArchiveBuilder.zip([Zip(name: "/opencode", content: binary)])),
             (
@@ -95,6 +124,9 @@ struct ArchiveTests {
         let asset = label.hasPrefix("zip") ? "opencode-linux-x64.zip" : "opencode-linux-x64.tar.gz"
         let error = await resolutionError { _ = try await resolve(archive, asset: asset, fixture: fixture) }
         #expect(error?.code == .sidecarArchiveUnsafe, "\(label): \(error?.description ?? "accepted")")
+        #expect(
+            error?.message.contains("the archive was refused: entry") == true,
+            "\(label): refused for the entry, not as unreadable")
         // The verified archive may stay in the cache (it matched its pin); nothing runnable was extracted.
         #expect(fixture.cacheFiles().allSatisfy { $0.hasSuffix(asset) }, "\(label): \(fixture.cacheFiles())")
         #expect(!FileManager.default.fileExists(atPath: fixture.root.appending("opencode")))
