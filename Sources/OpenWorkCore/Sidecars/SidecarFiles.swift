@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import OpenWorkJSON
 
 #if canImport(Glibc)
@@ -37,6 +38,19 @@ enum SidecarFiles {
             size += Int64(count)
         }
         return (hex(hasher.finalize()), size)
+    }
+
+    /// Runs blocking file work (hashing a large binary, extracting an archive) on a global queue, so it never
+    /// holds one of the few threads of Swift's cooperative pool.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// ``sha256(of:)`` off the cooperative pool.
+    static func hash(_ path: String) async -> (hash: String, size: Int64)? {
+        await offload { sha256(of: path) }
     }
 
     /// `mkdir -p` with mode 0700 for the directories it creates.

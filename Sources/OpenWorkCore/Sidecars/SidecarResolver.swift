@@ -87,7 +87,7 @@ public actor SidecarResolver {
         var resolution: SidecarResolution
         switch step {
         case .bundled(let path, let version, let sha256):
-            guard let actual = SidecarFiles.sha256(of: path) else {
+            guard let actual = await SidecarFiles.hash(path) else {
                 throw OpenWorkError(
                     .sidecarNotFound, "cannot read the bundled \(name.rawValue) at \(path)",
                     details: ["path": .string(path)])
@@ -215,7 +215,7 @@ public actor SidecarResolver {
         let archive = ArchiveExtractor.kind(of: asset.asset)
         let runnable = archive == nil ? final : "\(directory)/\(name.rawValue)"
         var downloaded = false
-        if let cached = SidecarFiles.sha256(of: final), cached.hash == asset.sha256, cached.size == asset.size {
+        if let cached = await SidecarFiles.hash(final), cached.hash == asset.sha256, cached.size == asset.size {
             // A verified copy: nothing to fetch.
         } else {
             if access(final, F_OK) == 0 {
@@ -241,7 +241,8 @@ public actor SidecarResolver {
         }
         guard let archive else { return (final, downloaded, asset.sha256) }
         return (
-            try extract(final, kind: archive, name: name, to: runnable, force: downloaded), downloaded, asset.sha256
+            try await extract(final, kind: archive, name: name, to: runnable, force: downloaded), downloaded,
+            asset.sha256
         )
     }
 
@@ -249,19 +250,24 @@ public actor SidecarResolver {
     /// later use can check it without reading the archive again; a mismatch extracts it again.
     private func extract(
         _ archive: String, kind: ArchiveExtractor.Kind, name: SidecarName, to runnable: String, force: Bool
-    ) throws(OpenWorkError) -> String {
+    ) async throws(OpenWorkError) -> String {
         let directory = String(runnable[..<(runnable.lastIndex(of: "/") ?? runnable.endIndex)])
         let record = "\(directory)/.\(name.rawValue).sha256"
         if !force, let recorded = FileManager.default.contents(atPath: record),
-            let actual = SidecarFiles.sha256(of: runnable),
+            let actual = await SidecarFiles.hash(runnable),
             String(decoding: recorded, as: UTF8.self) == actual.hash, SidecarFiles.isExecutableFile(runnable)
         {
             return runnable
         }
         let assetName = String(archive[archive.index(after: archive.lastIndex(of: "/") ?? archive.startIndex)...])
         let temporary = "\(directory)/.\(assetName).extract-\(SidecarFiles.randomSuffix())"
-        try ArchiveExtractor.extract(archive, kind: kind, member: name.rawValue, to: temporary)
-        guard let hash = SidecarFiles.sha256(of: temporary)?.hash else {
+        let extracted = await SidecarFiles.offload {
+            Result { () throws(OpenWorkError) -> String? in
+                try ArchiveExtractor.extract(archive, kind: kind, member: name.rawValue, to: temporary)
+                return SidecarFiles.sha256(of: temporary)?.hash
+            }
+        }
+        guard let hash = try extracted.get() else {
             unlink(temporary)
             throw OpenWorkError(.sidecarDownloadFailed, "cannot read the extracted \(temporary)")
         }
@@ -373,10 +379,10 @@ public actor SidecarResolver {
                     item["from"] = "bundled"
                     item["path"] = .string(path)
                     item["expectedVersion"] = .string(version)
-                    item["verified"] = .bool(SidecarFiles.sha256(of: path)?.hash == sha256)
+                    item["verified"] = .bool(await SidecarFiles.hash(path)?.hash == sha256)
                 case .download(let version, let target, let asset):
                     let directory = "\(settings.directory)/\(version)/\(target)"
-                    let cached = SidecarFiles.sha256(of: "\(directory)/\(asset.asset)")
+                    let cached = await SidecarFiles.hash("\(directory)/\(asset.asset)")
                     let verified = cached?.hash == asset.sha256 && cached?.size == asset.size
                     item["from"] = "downloaded"
                     item["path"] = .string(
