@@ -34,6 +34,7 @@ let package = Package(
             providers: [.apt(["libjansson-dev"]), .brew(["jansson"])]
         ),
         .target(name: "CSystemShims", path: "Sources/CSystemShims"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "OpenWorkJSON",
             dependencies: ["CJansson"],
@@ -47,7 +48,7 @@ let package = Package(
         .target(
             name: "OpenWorkCore",
             dependencies: [
-                "CSystemShims", "OpenWorkJSON", "OpenWorkRPC",
+                "CSystemShims", "CZlib", "OpenWorkJSON", "OpenWorkRPC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,6 +167,17 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SidecarTests",
+            dependencies: [
+                "OpenWorkCore", "OpenWorkTesting", "OpenWorkJSON", "fake-opencode", "openwork", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

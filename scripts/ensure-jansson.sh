@@ -4,12 +4,18 @@
 set -euo pipefail
 
 have_jansson() {
-    [ -f /usr/include/jansson.h ] || { command -v pkg-config >/dev/null && pkg-config --exists jansson; }
+    { [ -f /usr/include/jansson.h ] || { command -v pkg-config >/dev/null && pkg-config --exists jansson; }; } \
+        && have_zlib
+}
+
+# zlib's headers too (the sidecar archive reader links libz); macOS has them in the SDK.
+have_zlib() {
+    [ "$(uname)" = Darwin ] || [ -f /usr/include/zlib.h ] || { command -v pkg-config >/dev/null && pkg-config --exists zlib; }
 }
 
 have_jansson && exit 0
 
-install_cmd="apt-get update && apt-get install -y libjansson-dev"
+install_cmd="apt-get update && apt-get install -y libjansson-dev zlib1g-dev"
 if command -v apt-get >/dev/null; then
     if [ "$(id -u)" = 0 ]; then
         echo "openwork: installing libjansson-dev" >&2

@@ -103,6 +103,8 @@ public enum Action: Sendable {
     case mkdir([Template])
     case write(path: Template, section: String, mode: Int?)
     case remove(Template)
+    /// Writes a sidecar manifest pinning the opencode under test (size, SHA-256, `file://` URL) for this host.
+    case sidecarManifest(path: Template, version: Template)
     case start(arguments: [Template])
     case call(method: String, params: JSONValue?, within: Duration)
     case send(Template)

@@ -205,6 +205,10 @@ private struct LineParser {
             let paths = Self.words(rest)
             guard !paths.isEmpty else { throw fail("mkdir wants at least one path") }
             action = .mkdir(try paths.map { try template($0) })
+        case "sidecar-manifest":
+            let words = Self.words(rest)
+            guard words.count == 2 else { throw fail("sidecar-manifest wants PATH VERSION") }
+            action = .sidecarManifest(path: try template(words[0]), version: try template(words[1]))
         case "write":
             let words = Self.words(rest)
             guard words.count == 2 || (words.count == 4 && words[2] == "mode") else {

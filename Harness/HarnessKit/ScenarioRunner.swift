@@ -1,4 +1,5 @@
 import Foundation
+import OpenWorkCore
 import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkTesting
@@ -150,6 +151,8 @@ final class ScenarioRun {
             try Self.writeFile(text(path), Array((scenario.sections[section] ?? "").utf8), mode: mode ?? 0o644)
         case .remove(let path):
             try FileManager.default.removeItem(atPath: text(path))
+        case .sidecarManifest(let path, let version):
+            try Self.writeFile(text(path), try sidecarManifest(version: text(version)), mode: 0o644)
         case .start(let arguments):
             try start(arguments.map(text))
         case .call(let method, let params, let within):
@@ -239,6 +242,17 @@ final class ScenarioRun {
         }
     }
 
+    /// A manifest whose only entry is the opencode under test, for this host, as `opencode` `version`.
+    func sidecarManifest(version: String) throws -> [UInt8] {
+        let binary = configuration.opencodeExecutable
+        guard case .success(let target) = HostTarget.current(),
+            let pin = SidecarManifest.pin(file: binary, asset: "opencode", url: "file://" + binary)
+        else { throw StepFailure("cannot pin \(binary) for this host") }
+        let manifest = SidecarManifest(
+            version: version, entries: ["opencode": .init(version: version, targets: [target: pin])])
+        return try manifest.json.serializedBytes(.pretty)
+    }
+
     func activeSession() throws -> RPCSession {
         guard let session else { throw StepFailure("openwork rpc is not running (no `start`)") }
         return session
@@ -249,7 +263,11 @@ final class ScenarioRun {
         if let session { finishedSessions.append(session) }
         var argv = ["rpc"]
         if !arguments.contains("--data-dir") { argv += ["--data-dir", variables["DATA"]?.stringValue ?? ""] }
-        if !arguments.contains("--opencode-bin") { argv += ["--opencode-bin", configuration.opencodeExecutable] }
+        // Resolving opencode through the sidecar policy (a manifest or a source) replaces the explicit binary.
+        let resolves = arguments.contains {
+            ["--opencode-bin", "--sidecar-manifest", "--opencode-source"].contains($0)
+        }
+        if !resolves { argv += ["--opencode-bin", configuration.opencodeExecutable] }
         argv += arguments
         let process = try TestProcess(
             configuration.openworkExecutable, argv, environment: environment,

@@ -27,6 +27,13 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         public static let opencodeRequestFailed = Code(rawValue: "opencode_request_failed")
         /// A flag or environment variable with a value it cannot have.
         public static let invalidSetting = Code(rawValue: "invalid_setting")
+        public static let sidecarNotFound = Code(rawValue: "sidecar_not_found")
+        public static let sidecarIntegrity = Code(rawValue: "sidecar_integrity")
+        public static let sidecarManifestInvalid = Code(rawValue: "sidecar_manifest_invalid")
+        public static let sidecarDownloadFailed = Code(rawValue: "sidecar_download_failed")
+        public static let sidecarVersionMismatch = Code(rawValue: "sidecar_version_mismatch")
+        public static let sidecarExternalRefused = Code(rawValue: "sidecar_external_refused")
+        public static let sidecarArchiveUnsafe = Code(rawValue: "sidecar_archive_unsafe")
 
         /// The JSON-RPC error number: one per family, in the server range.
         var rpcCode: Int {
@@ -37,6 +44,9 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
             case .registryBusy, .dataDirLocked: -32_004
             case .opencodeUnavailable, .opencodeStartFailed, .opencodeUnsupportedVersion: -32_005
             case .opencodeRoutingMismatch, .opencodeRequestFailed: -32_006
+            case .sidecarNotFound, .sidecarIntegrity, .sidecarManifestInvalid, .sidecarDownloadFailed,
+                .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe:
+                -32_007
             default: -32_000
             }
         }

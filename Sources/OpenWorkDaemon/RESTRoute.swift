@@ -23,6 +23,7 @@ public enum RESTRoute: Sendable, Equatable {
         ("GET", "/workspaces/:id/connect", "workspace.connect"), ("POST", "/instances/:id/dispose", "instance.dispose"),
         ("GET", "/opencode", "opencode.status"), ("POST", "/opencode/restart", "opencode.restart"),
         ("GET", "/events", "events.subscribe"),
+        ("GET", "/sidecars", "sidecar.list"), ("POST", "/sidecars/:name/resolve", "sidecar.resolve"),
     ]
 
     /// Maps a request. `body` is the parsed JSON body (`nil` when there was none).
@@ -42,6 +43,7 @@ public enum RESTRoute: Sendable, Equatable {
             case "openrpc.json": return .call(method: "rpc.discover", params: nil)
             case "workspaces": return .call(method: "workspace.list", params: nil)
             case "opencode": return .call(method: "opencode.status", params: nil)
+            case "sidecars": return .call(method: "sidecar.list", params: nil)
             case "events":
                 let types = parameters["types"].map { $0.split(separator: ",").map(String.init) }
                 return .events(types: types)
@@ -67,6 +69,10 @@ public enum RESTRoute: Sendable, Equatable {
             return withID("workspace.connect", segments[1])
         case ("POST", 3) where segments[0] == "instances" && segments[2] == "dispose":
             return withID("instance.dispose", segments[1])
+        case ("POST", 3) where segments[0] == "sidecars" && segments[2] == "resolve":
+            var params: [String: JSONValue] = body?.objectValue ?? [:]
+            params["name"] = .string(segments[1])
+            return .call(method: "sidecar.resolve", params: .object(params))
         default:
             return .notFound
         }

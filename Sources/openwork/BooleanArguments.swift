@@ -6,7 +6,7 @@ import OpenWorkCore
 /// `approvals reply --allow ID`-style commands keep their positional argument.
 enum BooleanArguments {
     /// Every flag that has a `--no-` form.
-    static let names: Set<String> = ["json", "verbose"]
+    static let names: Set<String> = ["json", "verbose", "allow-external"]
 
     /// Rewrites `--NAME=VALUE` of a boolean flag to `--NAME` or `--no-NAME`; everything after `--` is left alone.
     static func normalize(_ arguments: [String]) throws -> [String] {

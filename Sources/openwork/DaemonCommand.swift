@@ -53,6 +53,7 @@ struct ServeOptions: ParsableArguments {
     var cors: [String] = []
 
     @OptionGroup var log: LogOptions
+    @OptionGroup var sidecar: SidecarOptions
 
     func validate() throws {
         guard ControlPlane.isLoopback(daemonHost) else {
@@ -78,6 +79,7 @@ struct ServeOptions: ParsableArguments {
         var arguments = ["--daemon-host", daemonHost, "--daemon-port", String(resolvedPort)]
         if let opencodeBin { arguments += ["--opencode-bin", Self.absolute(opencodeBin)] }
         for origin in cors { arguments += ["--cors", origin] }
+        arguments += sidecar.arguments
         return arguments + log.arguments
     }
 
@@ -144,6 +146,13 @@ extension DaemonCommand {
             engine.log = log
             engine.opencodeExecutable = serve.opencodeBin
             engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+            do {
+                engine.sidecars = try serve.sidecar.settings(
+                    dataDirectory: engine.dataDirectory.path, opencodeBin: serve.opencodeBin)
+            } catch {
+                FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+                throw ExitCode(1)
+            }
             var daemon = Daemon.Configuration(engine: engine)
             daemon.host = serve.daemonHost
             daemon.port = serve.resolvedPort

@@ -37,6 +37,8 @@ struct RPCCommand: AsyncParsableCommand {
     @Option(help: "The opencode executable (default: $OPENWORK_OPENCODE_BIN, else `opencode` on PATH).")
     var opencodeBin: String?
 
+    @OptionGroup var sidecar: SidecarOptions
+
     @Flag(help: "Print the OpenRPC document describing every method, and exit.")
     var describe = false
 
@@ -93,6 +95,11 @@ struct RPCCommand: AsyncParsableCommand {
         engine.log = logSettings
         engine.opencodeExecutable = opencodeBin
         engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+        do {
+            engine.sidecars = try sidecar.settings(dataDirectory: directory.path, opencodeBin: opencodeBin)
+        } catch {
+            Self.fail(error)
+        }
         var server = StdioServer.Configuration()
         server.maximumLineBytes = maxLineBytes
         server.drainTimeout = .milliseconds(drainTimeoutMs)

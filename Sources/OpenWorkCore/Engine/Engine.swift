@@ -29,6 +29,9 @@ public actor Engine {
         public var readyDeadline: Duration = .seconds(30)
         /// The deadline of each request to opencode.
         public var requestTimeout: Duration = .seconds(10)
+        /// Where opencode comes from (see ``SidecarResolver``); `nil`: from the environment, with
+        /// ``opencodeExecutable`` as the explicit binary.
+        public var sidecars: SidecarSettings?
         /// Adjusts the supervisor's settings (timeouts, probes, backoff), mostly for tests.
         public var tuneSupervisor: @Sendable (inout Supervisor.Configuration) -> Void = { _ in }
         /// When set, opencode's output lines are forwarded to this log, tagged `opencode` (OpenTelemetry lines
@@ -59,6 +62,13 @@ public actor Engine {
     public nonisolated let registry: Registry
     public nonisolated let events: EventBus
     public nonisolated let supervisor: Supervisor
+    /// Finds and verifies opencode (and the other sidecars) before the supervisor runs it.
+    public nonisolated let sidecars: SidecarResolver
+    private let sidecarSettingsError: OpenWorkError?
+    /// Where the opencode the supervisor runs came from, once resolved.
+    private var opencodeResolution: SidecarResolution?
+    /// The resolution in progress, shared by the calls that arrive while it runs.
+    private var opencodeResolving: Task<Result<SidecarResolution, OpenWorkError>, Never>?
     private nonisolated let client: OpenCodeClient
     private let http: HTTPClient
     private let configuration: Configuration
@@ -88,6 +98,25 @@ public actor Engine {
             supervisorConfiguration.onOutputLine = { line in log.forward(childLine: line, component: "opencode") }
         }
         configuration.tuneSupervisor(&supervisorConfiguration)
+        var settingsError: OpenWorkError?
+        var settings = configuration.sidecars
+        if settings == nil {
+            var flags = SidecarSettings.Flags()
+            flags.binaries[.opencode] = configuration.opencodeExecutable
+            do {
+                settings = try SidecarSettings.resolve(
+                    flags, environment: configuration.environment, dataDirectory: configuration.dataDirectory.path,
+                    bundleDirectory: nil)
+            } catch {
+                settingsError = error
+            }
+        }
+        sidecarSettingsError = settingsError
+        sidecars = SidecarResolver(
+            settings: settings
+                ?? SidecarSettings(
+                    directory: configuration.dataDirectory.path + "/sidecars", baseURL: "", manifestLocation: ""),
+            onEvent: { type, members in events.publish(type, members) })
         supervisor = Supervisor(supervisorConfiguration, client: client, events: events) { record in
             try? await registry.setRecord(.opencode, record?.json)
         }
@@ -134,6 +163,7 @@ public actor Engine {
         await registry.flushUses()
         if case .success? = await ownership?.value { try? await registry.setRecord(.opencode, nil) }
         ownership = nil
+        await sidecars.shutdown()
         try? await http.shutdown()
     }
 
@@ -167,13 +197,41 @@ public actor Engine {
     /// Starts a fresh opencode now (also out of state `failed`).
     public func restartOpenCode() async throws(OpenWorkError) {
         try await own()
+        try await resolveOpenCode()
         await supervisor.restart()
     }
 
     /// The endpoint of the supervised opencode once it is ready.
     private func readyEndpoint(within deadline: Duration) async throws(OpenWorkError) -> OpenCodeEndpoint {
         try await own()
+        try await resolveOpenCode()
         return try await supervisor.readyEndpoint(within: deadline)
+    }
+
+    /// Resolves opencode through the sidecar policy once (again after a failure) and hands the binary to the
+    /// supervisor: nothing runs that the policy did not choose.
+    private func resolveOpenCode() async throws(OpenWorkError) {
+        guard opencodeResolution == nil else { return }
+        if let sidecarSettingsError { throw sidecarSettingsError }
+        let task =
+            opencodeResolving
+            ?? Task { [sidecars] () async -> Result<SidecarResolution, OpenWorkError> in
+                do {
+                    return .success(try await sidecars.resolve(.opencode))
+                } catch let error as OpenWorkError {
+                    return .failure(error)
+                } catch {
+                    return .failure(OpenWorkError(.sidecarNotFound, "cannot resolve opencode: \(error)"))
+                }
+            }
+        opencodeResolving = task
+        let outcome = await task.value
+        opencodeResolving = nil
+        let resolution = try outcome.get()
+        if opencodeResolution == nil {
+            await supervisor.use(executable: resolution.path)
+            opencodeResolution = resolution
+        }
     }
 
     /// Waits until opencode is ready (for `opencode.restart`).
@@ -403,14 +461,29 @@ public actor Engine {
         return [
             "ok": true, "version": .string(OpenWorkVersion.current), "pid": .integer(Int64(getpid())),
             "startedAt": .integer(startedAt), "uptimeMs": .integer(uptime.milliseconds),
-            "dataDir": .string(configuration.dataDirectory.path), "opencode": await supervisor.status,
+            "dataDir": .string(configuration.dataDirectory.path), "opencode": await opencodeStatusWithSource(),
             "activeId": state?.activeID.map(JSONValue.string) ?? .null,
             "workspaceCount": .integer(Int64(state?.workspaces.count ?? 0)),
         ]
     }
 
-    public func opencodeStatus() async -> JSONValue {
+    /// The supervisor's status plus `source`: where the binary came from (`null` until it is resolved).
+    private func opencodeStatusWithSource() async -> JSONValue {
         var status = await supervisor.status
+        status["source"] =
+            opencodeResolution.map { resolution in
+                [
+                    "source": .string(resolution.source.rawValue), "path": .string(resolution.path),
+                    "verified": .bool(resolution.verified),
+                    "version": resolution.version.map(JSONValue.string) ?? .null,
+                    "origin": resolution.origin.map(JSONValue.string) ?? .null,
+                ]
+            } ?? .null
+        return status
+    }
+
+    public func opencodeStatus() async -> JSONValue {
+        var status = await opencodeStatusWithSource()
         status["stderr"] = .array(await supervisor.stderrTail.map(JSONValue.string))
         return status
     }

@@ -59,7 +59,7 @@ public actor Supervisor {
         }
     }
 
-    private let configuration: Configuration
+    private var configuration: Configuration
     private let client: OpenCodeClient
     private let events: EventBus
     private let record: @Sendable (ChildRecord?) async -> Void
@@ -347,6 +347,13 @@ public actor Supervisor {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Runs `executable` from the next start on (the engine's sidecar resolution decides which binary).
+    public func use(executable: String) {
+        guard executable != configuration.executable else { return }
+        configuration.executable = executable
+        version = nil
     }
 
     /// `opencode --version`, within the version timeout; a 2.x (or later) major is refused.

@@ -1,0 +1,87 @@
+import Foundation
+import OpenWorkCore
+import OpenWorkJSON
+import OpenWorkTesting
+import Testing
+
+/// The engine finds opencode through the sidecar resolution and reports where it came from.
+@Suite(.timeLimit(.minutes(2))) struct EngineSidecarTests {
+    func engine(_ fixture: SidecarFixture, manifest: String, source: SidecarSource) -> Engine.Configuration {
+        var configuration = Engine.Configuration(
+            dataDirectory: DataDirectory(path: fixture.root.appending("data")),
+            environment: ["PATH": fixture.pathDir, "HOME": fixture.root.path])
+        var settings = fixture.settings(manifest: manifest)
+        settings.directory = fixture.root.appending("data/sidecars")
+        settings.sources[.opencode] = source
+        configuration.sidecars = settings
+        configuration.readyDeadline = .seconds(20)
+        configuration.tuneSupervisor = { supervisor in
+            supervisor.startTimeout = .seconds(20)
+            supervisor.stopGrace = .seconds(2)
+        }
+        return configuration
+    }
+
+    /// A manifest pinning the built fake, served from its own path (`file://`).
+    func fakeManifest(_ fixture: SidecarFixture) throws -> String {
+        let path = fixture.root.appending("sidecars.json")
+        let target = try HostTarget.current().get()
+        let pin = try #require(
+            SidecarManifest.pin(file: FakeOpenCode.path, asset: "opencode", url: "file://" + FakeOpenCode.path))
+        let manifest = SidecarManifest(
+            version: nil, entries: ["opencode": .init(version: "1.18.33", targets: [target: pin])])
+        try fixture.write(try manifest.json.serializedBytes(), to: path)
+        return path
+    }
+
+    @Test func concurrentCallsShareOneResolutionAndHealthSaysWhereOpencodeCameFrom() async throws {
+        let fixture = try SidecarFixture()
+        let project = try fixture.root.makeDirectories("project")[0]
+        let configuration = engine(fixture, manifest: try fakeManifest(fixture), source: .downloaded)
+        try await Engine.run(configuration) { engine in
+            let events = engine.events.subscribe()
+            let before = await engine.health()
+            #expect(before["opencode"]?["source"] == .null)
+            let workspace = try await engine.add(path: project, name: nil, cwd: nil)
+            let id = try #require(workspace["workspace"]?["id"]?.stringValue)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<5 { group.addTask { _ = try await engine.path(id, cwd: nil) } }
+                try await group.waitForAll()
+            }
+            let health = await engine.health()
+            let source = health["opencode"]?["source"]
+            #expect(source?["source"] == "downloaded" && source?["verified"] == true)
+            #expect(source?["path"]?.stringValue?.hasPrefix(fixture.root.appending("data/sidecars/1.18.33/")) == true)
+            #expect(health["opencode"]?["state"] == "ready")
+            let pid = try #require(health["opencode"]?["pid"]?.int64Value)
+            // The supervised process runs the verified copy, not the original.
+            let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+            #expect(exe == source?["path"]?.stringValue)
+            var resolved = 0
+            for await event in events {
+                if event["type"] == "sidecar.resolved" { resolved += 1 }
+                if event["type"] == "instance.created" { break }
+            }
+            #expect(resolved == 1)
+        }
+    }
+
+    @Test func aFailedResolutionIsTheCallsErrorAndRegistryWorkGoesOn() async throws {
+        let fixture = try SidecarFixture()
+        let project = try fixture.root.makeDirectories("project")[0]
+        let missing = fixture.root.appending("missing.json")
+        try await Engine.run(engine(fixture, manifest: missing, source: .downloaded)) { engine in
+            let workspace = try await engine.add(path: project, name: nil, cwd: nil)
+            let id = try #require(workspace["workspace"]?["id"]?.stringValue)
+            let error = await resolutionError { _ = try await engine.path(id, cwd: nil) }
+            #expect(error?.code == .sidecarManifestInvalid)
+            #expect(await engine.supervisor.status["pid"] == .null)
+            let list = try await engine.list()
+            #expect(list["workspaces"]?.arrayValue?.count == 1)
+            // Fixed: the next call resolves and starts opencode.
+            try FileManager.default.copyItem(atPath: try fakeManifest(fixture), toPath: missing)
+            let path = try await engine.path(id, cwd: nil)
+            #expect(path["path"]?["directory"] == .string(project))
+        }
+    }
+}
