@@ -116,7 +116,7 @@ struct DispatcherTests {
         #expect(cancelled?["error"]?["code"] == -32_800)
         #expect(cancelled?["error"]?["data"]?["kind"] == "request_cancelled")
         #expect(cancelled?["id"] == "slow")
-        #expect(clock.now - start < .seconds(10))
+        #expect(clock.now - start < .seconds(50), "answered long before the 60 s sleep would have ended")
     }
 
     @Test("cancelling an unknown id changes nothing; a request with an id is answered null")

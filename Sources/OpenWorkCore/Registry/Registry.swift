@@ -26,7 +26,10 @@ public actor Registry {
         public var home: String?
         /// Unix milliseconds now; injected so tests control time.
         public var now: @Sendable () -> Int64
-        public var lockTimeout: Duration = .seconds(10)
+        /// How long a change waits for another process's change before `registry_busy`. Generous: under heavy
+        /// contention on a loaded machine (8 processes × 50 durable writes) a waiter can lose the lock for
+        /// seconds at a time, and waiting is what a user wants.
+        public var lockTimeout: Duration = .seconds(30)
         public var touchDelay: Duration = .seconds(1)
         /// Receives registry events, e.g. `registry.recovered` when a corrupt file was replaced by its
         /// previous generation.
@@ -161,6 +164,9 @@ public actor Registry {
 
     /// Writes pending uses now (call before shutting down).
     public func flushUses() async {
+        // A flush before the timer makes the timer's own flush pointless: stop it (a no-op when the timer is
+        // what called us, since it is past its sleep).
+        flushTask?.cancel()
         flushTask = nil
         let uses = pendingUses
         pendingUses = [:]

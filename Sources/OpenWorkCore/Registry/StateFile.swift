@@ -188,7 +188,8 @@ struct StateFile: Sendable {
                 throw OpenWorkError(.registryBusy, "the registry stayed locked by another process for \(timeout)")
             }
             try? await Task.sleep(for: pause)
-            pause = min(pause * 2, .milliseconds(20))
+            // Short pauses: a poller sleeping long keeps losing the lock to processes that ask right at release.
+            pause = min(pause * 2, .milliseconds(5))
         }
         defer { flock(descriptor, LOCK_UN) }
         return try await body()
