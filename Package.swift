@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -50,6 +51,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,6 +165,26 @@ let package = Package(
         .testTarget(
             name: "OpenWorkEndToEndTests",
             dependencies: ["OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
+            swiftSettings: swiftSettings
+        ),
+            .executableTarget(
+            name: "fake-openwork-server",
+            dependencies: [
+                "OpenWorkJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "fakes/fake-openwork-server",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ApprovalsTests",
+            dependencies: [
+                "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork", "fake-opencode",
+                "fake-openwork-server",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

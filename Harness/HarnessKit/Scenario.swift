@@ -116,4 +116,7 @@ public enum Action: Sendable {
     case expectAlive(variable: String)
     case closeStdin
     case expectExit(code: Int32, within: Duration)
+    /// `ask-permission $NAME DIRECTORY PERMISSION [PATTERN…]`: the fake opencode asks a permission (see
+    /// `PermissionStep.swift`); `$NAME` holds the request's id.
+    case askPermission(variable: String, directory: Template, permission: String, patterns: [Template])
 }

@@ -271,6 +271,17 @@ private struct LineParser {
             try requireStarted(verb)
             guard rest.isEmpty else { throw fail("close-stdin takes no arguments") }
             action = .closeStdin
+        case "ask-permission":
+            try requireStarted(verb)
+            let words = Self.words(rest)
+            guard words.count >= 3, ScenarioParser.variableReferences(in: words[0]) == [String(words[0].dropFirst())]
+            else { throw fail("ask-permission wants $NAME DIRECTORY PERMISSION [PATTERN…] (NAME in upper case)") }
+            usesFakeOnly = usesFakeOnly ?? location
+            let directory = try template(words[1])
+            let patterns = try words.dropFirst(3).map { try template($0) }
+            defined.insert(String(words[0].dropFirst()))
+            action = .askPermission(
+                variable: String(words[0].dropFirst()), directory: directory, permission: words[2], patterns: patterns)
         case "http":
             throw fail("`http` steps arrive with the daemon's HTTP control plane; not supported yet")
         default:

@@ -49,6 +49,8 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "An Origin allowed to call the control plane (repeatable; none by default).")
     var cors: [String] = []
 
+    @OptionGroup var approvals: ApprovalOptions
+
     func validate() throws {
         guard ControlPlane.isLoopback(daemonHost) else {
             throw ValidationError("--daemon-host must be a loopback address (127.0.0.1, ::1 or localhost)")
@@ -73,6 +75,7 @@ struct ServeOptions: ParsableArguments {
         var arguments = ["--daemon-host", daemonHost, "--daemon-port", String(resolvedPort)]
         if let opencodeBin { arguments += ["--opencode-bin", Self.absolute(opencodeBin)] }
         for origin in cors { arguments += ["--cors", origin] }
+        arguments += approvals.arguments
         return arguments
     }
 
@@ -136,6 +139,7 @@ extension DaemonCommand {
             var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
             engine.opencodeExecutable = serve.opencodeBin
             engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+            engine.approvals = try ApprovalsCommand.settings(serve.approvals, environment)
             var daemon = Daemon.Configuration(engine: engine)
             daemon.host = serve.daemonHost
             daemon.port = serve.resolvedPort

@@ -52,6 +52,8 @@ struct RPCCommand: AsyncParsableCommand {
     @Flag(help: "Run the engine in this process; fail with data_dir_locked if a daemon owns the data directory.")
     var embedded = false
 
+    @OptionGroup var approvals: ApprovalOptions
+
     func validate() throws {
         guard !(connect && embedded) else { throw ValidationError("--connect and --embedded exclude each other") }
         guard maxLineBytes > 0 else { throw ValidationError("--max-line-bytes must be positive") }
@@ -89,6 +91,7 @@ struct RPCCommand: AsyncParsableCommand {
         var engine = Engine.Configuration(dataDirectory: directory, environment: environment)
         engine.opencodeExecutable = opencodeBin
         engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+        engine.approvals = try ApprovalsCommand.settings(approvals, environment)
         var server = StdioServer.Configuration()
         server.maximumLineBytes = maxLineBytes
         server.drainTimeout = .milliseconds(drainTimeoutMs)

@@ -30,6 +30,8 @@ public actor Engine {
         public var requestTimeout: Duration = .seconds(10)
         /// Adjusts the supervisor's settings (timeouts, probes, backoff), mostly for tests.
         public var tuneSupervisor: @Sendable (inout Supervisor.Configuration) -> Void = { _ in }
+        /// How opencode's permission requests are answered (`--approval`, `--approval-timeout`).
+        public var approvals = ApprovalSettings()
 
         public init(dataDirectory: DataDirectory, environment: [String: String]) {
             self.dataDirectory = dataDirectory
@@ -53,6 +55,7 @@ public actor Engine {
     public nonisolated let registry: Registry
     public nonisolated let events: EventBus
     public nonisolated let supervisor: Supervisor
+    public nonisolated let approvals: ApprovalCenter
     private nonisolated let client: OpenCodeClient
     private let http: HTTPClient
     private let configuration: Configuration
@@ -81,6 +84,10 @@ public actor Engine {
         supervisor = Supervisor(supervisorConfiguration, client: client, events: events) { record in
             try? await registry.setRecord(.opencode, record?.json)
         }
+        var approvalConfiguration = ApprovalCenter.Configuration(settings: configuration.approvals)
+        approvalConfiguration.requestTimeout = configuration.requestTimeout
+        approvals = ApprovalCenter(
+            approvalConfiguration, supervisor: supervisor, registry: registry, events: events, client: client, http: http)
     }
 
     /// Runs `body` with an engine that owns `configuration.dataDirectory`, and shuts it down afterwards,
@@ -90,6 +97,7 @@ public actor Engine {
         _ body: (Engine) async throws -> T
     ) async throws -> T {
         let engine = try Engine(configuration)
+        await engine.approvals.start()
         do {
             let result = try await body(engine)
             await engine.shutdown()
@@ -102,6 +110,7 @@ public actor Engine {
 
     /// Stops opencode and writes pending bookkeeping. Idempotent.
     public func shutdown() async {
+        await approvals.stop()
         await supervisor.stop()
         await registry.flushUses()
         if case .success? = await ownership?.value { try? await registry.setRecord(.opencode, nil) }
