@@ -167,7 +167,7 @@ let package = Package(
             dependencies: ["OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
             swiftSettings: swiftSettings
         ),
-            .executableTarget(
+        .executableTarget(
             name: "fake-openwork-server",
             dependencies: [
                 "OpenWorkJSON",
@@ -179,8 +179,8 @@ let package = Package(
         .testTarget(
             name: "ApprovalsTests",
             dependencies: [
-                "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork", "fake-opencode",
-                "fake-openwork-server",
+                "OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
+                "fake-opencode", "fake-openwork-server",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -12,7 +12,8 @@ import OpenWorkJSON
 extension ScenarioRun {
     func askPermission(_ directory: String, _ permission: String, _ patterns: [String]) async throws -> String {
         let status = try await activeSession().call("opencode.status", nil, within: scaled(.seconds(5)))
-        guard let baseURL = status["result"]?["baseUrl"]?.stringValue, let url = URL(string: baseURL + "/__fake/permission")
+        guard let baseURL = status["result"]?["baseUrl"]?.stringValue,
+            let url = URL(string: baseURL + "/__fake/permission")
         else { throw StepFailure("opencode is not running", actual: pretty(status)) }
         let body: JSONValue = [
             "directory": .string(directory), "permission": .string(permission),

@@ -6,10 +6,15 @@ import OpenWorkJSON
 /// `--approval manual|auto` and `--approval-timeout MS`: how the engine answers opencode's permission requests.
 /// Part of the serve options of `openwork rpc` and `openwork daemon run` (and passed on by an auto-start).
 struct ApprovalOptions: ParsableArguments {
-    @Option(help: "manual (someone answers) or auto (answer `once` at once) (default: $OPENWORK_APPROVAL_MODE, else manual).")
+    @Option(
+        help:
+            "manual (someone answers) or auto (answer `once` at once) (default: $OPENWORK_APPROVAL_MODE, else manual).")
     var approval: String?
 
-    @Option(help: "Reject permission requests nobody answered within this many ms (default: $OPENWORK_APPROVAL_TIMEOUT_MS, else never).")
+    @Option(
+        help:
+            "Reject permission requests nobody answered within this many ms (default: $OPENWORK_APPROVAL_TIMEOUT_MS, else never)."
+    )
     var approvalTimeout: Int?
 
     func validate() throws {
@@ -25,7 +30,8 @@ struct ApprovalOptions: ParsableArguments {
     }
 
     var arguments: [String] {
-        (approval.map { ["--approval", $0] } ?? []) + (approvalTimeout.map { ["--approval-timeout", String($0)] } ?? [])
+        (approval.map { ["--approval", $0] } ?? [])
+            + (approvalTimeout.map { ["--approval-timeout", String($0)] } ?? [])
     }
 }
 

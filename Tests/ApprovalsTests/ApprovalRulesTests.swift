@@ -26,10 +26,13 @@ import Testing
         let flags = try ApprovalSettings.resolve(
             mode: "manual", timeoutMs: 10, environment: ["OPENWORK_APPROVAL_MODE": "auto"])
         #expect(flags == ApprovalSettings(mode: .manual, timeout: .milliseconds(10)))
-        #expect(throws: OpenWorkError.self) { try ApprovalSettings.resolve(mode: "sometimes", timeoutMs: nil, environment: [:]) }
+        #expect(throws: OpenWorkError.self) {
+            try ApprovalSettings.resolve(mode: "sometimes", timeoutMs: nil, environment: [:])
+        }
         #expect(throws: OpenWorkError.self) { try ApprovalSettings.resolve(mode: nil, timeoutMs: 0, environment: [:]) }
         #expect(throws: OpenWorkError.self) {
-            try ApprovalSettings.resolve(mode: nil, timeoutMs: nil, environment: ["OPENWORK_APPROVAL_TIMEOUT_MS": "soon"])
+            try ApprovalSettings.resolve(
+                mode: nil, timeoutMs: nil, environment: ["OPENWORK_APPROVAL_TIMEOUT_MS": "soon"])
         }
     }
 
@@ -43,7 +46,9 @@ import Testing
         #expect(directory == "/w/a")
         #expect(change == .asked(id: "per_1", sessionID: "ses_1", permission: "bash", patterns: ["rm -rf build"]))
         let replied = try JSONValue(
-            parsing: #"{"directory":"/w/a","payload":{"type":"permission.replied","properties":{"sessionID":"ses_1","requestID":"per_1","reply":"always"}}}"#)
+            parsing:
+                #"{"directory":"/w/a","payload":{"type":"permission.replied","properties":{"sessionID":"ses_1","requestID":"per_1","reply":"always"}}}"#
+        )
         #expect(ApprovalRules.change(in: replied).change == .replied(id: "per_1", reply: "always"))
         let connected = try JSONValue(parsing: #"{"payload":{"type":"server.connected","properties":{}}}"#)
         #expect(ApprovalRules.change(in: connected).change == .connected)
@@ -64,7 +69,10 @@ import Testing
         #expect(ApprovalRules.expired(pending, timeout: nil, now: start + .seconds(100)).isEmpty)
         #expect(ApprovalRules.expired(pending, timeout: .seconds(3), now: start + .seconds(1)).isEmpty)
         #expect(ApprovalRules.expired(pending, timeout: .seconds(3), now: start + .seconds(3)) == ["early"])
-        #expect(ApprovalRules.expired(pending, timeout: .seconds(3), now: start + .seconds(8)) == ["early", "middle", "late"])
+        #expect(
+            ApprovalRules.expired(pending, timeout: .seconds(3), now: start + .seconds(8)) == [
+                "early", "middle", "late",
+            ])
     }
 
     @Test func legacyRouteOnlyAfter404AndBackoffIsCapped() {

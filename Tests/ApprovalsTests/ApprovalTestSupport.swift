@@ -48,8 +48,10 @@ final class FakeOpenWorkServerProcess: Sendable {
     func requestApproval(summary: String = "write notes.md") async throws -> String {
         let answer = try await HTTP.send(
             .POST, baseURL + "/__fake/approvals",
-            body: ["workspaceId": "ws-0123456789ab", "action": "file.write", "summary": .string(summary),
-                "paths": ["notes.md"]])
+            body: [
+                "workspaceId": "ws-0123456789ab", "action": "file.write", "summary": .string(summary),
+                "paths": ["notes.md"],
+            ])
         guard answer.status == 201, let id = answer.body["approval"]?["id"]?.stringValue else {
             throw TestProcess.Timeout(description: "the fake refused the approval: \(answer)")
         }
@@ -68,10 +70,12 @@ struct CLIRun {
     var errors: String
     var json: JSONValue { (try? JSONValue(parsing: output.trimmingCharacters(in: .whitespacesAndNewlines))) ?? .null }
 
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> CLIRun {
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], dataDirectory: String? = nil)
+        async throws -> CLIRun
+    {
         let data = try TemporaryDirectory("approvals-cli")
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENWORK_DATA_DIR"] = data.path
+        environment["OPENWORK_DATA_DIR"] = dataDirectory ?? data.path
         environment["OPENWORK_HOST_TOKEN"] = nil
         environment["OPENWORK_URL"] = nil
         environment.merge(extra) { _, new in new }
@@ -114,7 +118,9 @@ final class EventedRPC: @unchecked Sendable {
     }
 
     /// The first event (already received or arriving within `deadline`) of `type` that `matches`; consumed.
-    func event(_ type: String, within deadline: Duration = .seconds(30), where matches: (JSONValue) -> Bool = { _ in true })
+    func event(
+        _ type: String, within deadline: Duration = .seconds(30), where matches: (JSONValue) -> Bool = { _ in true }
+    )
         async throws -> JSONValue
     {
         let end = ContinuousClock.now + deadline
@@ -140,7 +146,9 @@ final class EventedRPC: @unchecked Sendable {
 func askPermission(_ baseURL: String, directory: String, patterns: [String] = ["rm -rf build"]) async throws -> String {
     let answer = try await HTTP.send(
         .POST, baseURL + "/__fake/permission",
-        body: ["directory": .string(directory), "permission": "bash", "patterns": .array(patterns.map(JSONValue.string))])
+        body: [
+            "directory": .string(directory), "permission": "bash", "patterns": .array(patterns.map(JSONValue.string)),
+        ])
     guard let id = answer.body["id"]?.stringValue else {
         throw TestProcess.Timeout(description: "the fake did not ask: \(answer)")
     }

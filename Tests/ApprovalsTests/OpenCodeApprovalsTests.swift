@@ -93,8 +93,10 @@ struct OpenCodeApprovalsTests {
         let password = try #require(connect["password"]?.stringValue)
         let basic = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         let direct = try await HTTP.send(
-            .POST, baseURL + "/permission/\(id)/reply?directory=" + (setup.beta.path.addingPercentEncoding(
-                withAllowedCharacters: .alphanumerics) ?? ""),
+            .POST,
+            baseURL + "/permission/\(id)/reply?directory="
+                + (setup.beta.path.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics) ?? ""),
             body: ["reply": "reject"], headers: ["Authorization": basic])
         #expect(direct.status == 200)
         let resolved = try await setup.session.event("approval.resolved") { $0["id"] == .string(id) }

@@ -25,7 +25,8 @@ struct OpenWorkServerApprovalsTests {
         let list = try await HTTP.send(.GET, server.baseURL + "/approvals", headers: token)
         #expect(list.body["items"]?.arrayValue?.map { $0["id"] } == [.string(id)])
         #expect(list.body["items"]?[0]?["paths"] == ["notes.md"])
-        let bad = try await HTTP.send(.POST, server.baseURL + "/approvals/\(id)", body: ["reply": "once"], headers: token)
+        let bad = try await HTTP.send(
+            .POST, server.baseURL + "/approvals/\(id)", body: ["reply": "once"], headers: token)
         #expect(bad.status == 400)
         let allowed = try await HTTP.send(
             .POST, server.baseURL + "/approvals/\(id)", body: ["reply": "allow"], headers: token)
@@ -78,7 +79,8 @@ struct OpenWorkServerApprovalsTests {
         let second = try await server.requestApproval(summary: "second")
         let env = ["OPENWORK_HOST_TOKEN": FakeOpenWorkServerProcess.token]
 
-        let list = try await CLIRun.run(["approvals", "list", "--openwork-url", server.baseURL, "--json"], environment: env)
+        let list = try await CLIRun.run(
+            ["approvals", "list", "--openwork-url", server.baseURL, "--json"], environment: env)
         #expect(list.exit.code == 0, "\(list.errors)")
         #expect(list.json["ok"] == true)
         #expect(list.json["items"]?.arrayValue?.map { $0["id"] } == [.string(first), .string(second)])
@@ -94,7 +96,8 @@ struct OpenWorkServerApprovalsTests {
         #expect(allow.json["allowed"] == true)
         #expect(allow.json["id"] == .string(first))
         let deny = try await CLIRun.run(
-            ["approvals", "reply", second, "--deny", "--json"], environment: env.merging(["OPENWORK_URL": server.baseURL]) { $1 })
+            ["approvals", "reply", second, "--deny", "--json"],
+            environment: env.merging(["OPENWORK_URL": server.baseURL]) { $1 })
         #expect(deny.exit.code == 0, "\(deny.errors)")
         #expect(deny.json["allowed"] == false)
         let decisions = try await server.state()["decisions"]?.arrayValue ?? []
@@ -122,14 +125,17 @@ struct OpenWorkServerApprovalsTests {
             ["approvals", "reply", "x", "--always", "--openwork-url", url, "--json"], environment: env)
         #expect(always.exit.code == 1)
         #expect(always.json["ok"] == false)
-        let humanError = try await CLIRun.run(["approvals", "list", "--openwork-url", url], environment: env.merging(["OPENWORK_HOST_TOKEN": "bad"]) { $1 })
+        let humanError = try await CLIRun.run(
+            ["approvals", "list", "--openwork-url", url],
+            environment: env.merging(["OPENWORK_HOST_TOKEN": "bad"]) { $1 })
         #expect(humanError.exit.code == 1)
         #expect(humanError.errors.contains("unauthorized"))
         await server.stop()
         let down = try await CLIRun.run(["approvals", "list", "--openwork-url", url, "--json"], environment: env)
         #expect(down.exit.code == 1)
         #expect(down.json["kind"] == "openwork_server_unreachable")
-        let badURL = try await CLIRun.run(["approvals", "list", "--openwork-url", "ftp://x", "--json"], environment: env)
+        let badURL = try await CLIRun.run(
+            ["approvals", "list", "--openwork-url", "ftp://x", "--json"], environment: env)
         #expect(badURL.json["kind"] == "invalid_url")
         let usage = try await CLIRun.run(["approvals", "reply", "x"])
         #expect(usage.exit.code == 64, "an answer flag is required")

@@ -27,7 +27,8 @@ struct FakeOpenWorkResponder: HTTPResponder {
                 200,
                 [
                     "ok": true, "version": .string(Self.version),
-                    "uptimeMs": .integer(uptime.components.seconds * 1_000 + uptime.components.attoseconds / 1_000_000_000_000_000),
+                    "uptimeMs": .integer(
+                        uptime.components.seconds * 1_000 + uptime.components.attoseconds / 1_000_000_000_000_000),
                 ])
         }
         guard segments.first == "approvals" else { return Self.error(404, "not_found", "no route for \(method)") }

@@ -40,6 +40,9 @@ public actor ApprovalCenter {
     /// The pid of the opencode each pending request came from.
     private var origin: [String: Int64] = [:]
     private var warmDirectories: Set<String> = []
+    /// What `approval.resolved` says about answers being sent now (opencode's `permission.replied` may arrive
+    /// on the stream before the reply's own answer does).
+    private var answering: [String: [String: JSONValue]] = [:]
     /// The opencode whose event stream is open right now.
     private var connected: (endpoint: OpenCodeEndpoint, pid: Int64)?
     private var tasks: [Task<Void, Never>] = []
@@ -104,6 +107,10 @@ public actor ApprovalCenter {
         guard let endpoint = await supervisor.endpointIfReady else {
             throw OpenWorkError(.opencodeUnavailable, "opencode is not running, so \(id) cannot be answered")
         }
+        var fields = extra
+        fields["reply"] = .string(reply.rawValue)
+        answering[id] = fields
+        defer { answering[id] = nil }
         var body: JSONValue = ["reply": .string(reply.rawValue)]
         if let message { body["message"] = .string(message) }
         let timeout = configuration.requestTimeout
@@ -112,7 +119,7 @@ public actor ApprovalCenter {
                 _ = try await client.call(
                     endpoint, .POST, "/permission/\(OpenCodeClient.percentEncode(id))/reply",
                     directory: item.directory, body: body, timeout: timeout)
-            } catch where ApprovalRules.shouldUseLegacyRoute(afterStatus: error.status) {
+            } catch  where ApprovalRules.shouldUseLegacyRoute(afterStatus: error.status) {
                 _ = try await client.call(
                     endpoint, .POST,
                     "/session/\(OpenCodeClient.percentEncode(item.sessionID))/permissions/"
@@ -124,8 +131,6 @@ public actor ApprovalCenter {
                 .opencodeRequestFailed, "opencode refused the reply to \(id): \(error.description)",
                 details: ["status": error.status.map { .integer(Int64($0)) } ?? .null])
         }
-        var fields = extra
-        fields["reply"] = .string(reply.rawValue)
         resolve(id, fields)
     }
 
@@ -255,7 +260,8 @@ public actor ApprovalCenter {
         request.headers.add(name: "Accept", value: "text/event-stream")
         var opened = false
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
+            let response = try await http.execute(
+                request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
             guard response.status == .ok else { return false }
             var parser = ServerSentEventParser()
             for try await chunk in response.body {
@@ -272,7 +278,7 @@ public actor ApprovalCenter {
                             directory, id: id, sessionID: sessionID, permission: permission, patterns: patterns,
                             pid: pid)
                     case .replied(let id, let reply):
-                        resolve(id, ["reply": .string(reply)])
+                        resolve(id, (answering[id] ?? [:]).merging(["reply": .string(reply)]) { _, new in new })
                     case .other:
                         break
                     }

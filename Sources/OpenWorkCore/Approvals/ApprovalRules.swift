@@ -54,7 +54,8 @@ public struct ApprovalSettings: Sendable, Equatable {
         let envTimeout = environment["OPENWORK_APPROVAL_TIMEOUT_MS"].flatMap { $0.isEmpty ? nil : $0 }
         if let flagTimeout {
             guard flagTimeout > 0 else {
-                throw OpenWorkError(.invalidApprovalSettings, "the approval timeout must be a positive number of milliseconds")
+                throw OpenWorkError(
+                    .invalidApprovalSettings, "the approval timeout must be a positive number of milliseconds")
             }
             settings.timeout = .milliseconds(flagTimeout)
         } else if let envTimeout {

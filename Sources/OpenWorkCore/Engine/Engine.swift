@@ -87,7 +87,8 @@ public actor Engine {
         var approvalConfiguration = ApprovalCenter.Configuration(settings: configuration.approvals)
         approvalConfiguration.requestTimeout = configuration.requestTimeout
         approvals = ApprovalCenter(
-            approvalConfiguration, supervisor: supervisor, registry: registry, events: events, client: client, http: http)
+            approvalConfiguration, supervisor: supervisor, registry: registry, events: events, client: client,
+            http: http)
     }
 
     /// Runs `body` with an engine that owns `configuration.dataDirectory`, and shuts it down afterwards,
