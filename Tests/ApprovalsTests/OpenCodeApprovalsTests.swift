@@ -19,11 +19,12 @@ struct OpenCodeApprovalsTests {
         let beta: (id: String, path: String)
         let requestLog: String
 
-        init(arguments: [String] = []) async throws {
+        init(arguments: [String] = [], environment: [String: String] = [:]) async throws {
             root = try TemporaryDirectory("approvals")
             let paths = try root.makeDirectories("alpha", "beta")
             requestLog = root.appending("fake-requests.jsonl")
-            session = try EventedRPC(arguments: arguments, environment: ["FAKE_OPENCODE_LOG": requestLog])
+            session = try EventedRPC(
+                arguments: arguments, environment: environment.merging(["FAKE_OPENCODE_LOG": requestLog]) { $1 })
             _ = try await session.call("events.subscribe", ["types": ["approval.*", "opencode.*"]])
             let a = try await session.call("workspace.add", ["path": .string(paths[0])])
             let b = try await session.call("workspace.add", ["path": .string(paths[1])])
@@ -38,10 +39,11 @@ struct OpenCodeApprovalsTests {
         }
 
         /// The fake's request log lines for `method path`.
-        func logged(_ method: String, _ path: String) -> Int {
+        func logged(_ method: String, _ path: String, status: Int64? = nil) -> Int {
             let text = (try? String(contentsOfFile: requestLog, encoding: .utf8)) ?? ""
             return text.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
-                .filter { $0["method"]?.stringValue == method && $0["path"]?.stringValue == path }.count
+                .filter { $0["method"]?.stringValue == method && $0["path"]?.stringValue == path }
+                .filter { status == nil || $0["status"]?.int64Value == status }.count
         }
     }
 
@@ -104,6 +106,42 @@ struct OpenCodeApprovalsTests {
         #expect(try await setup.session.call("approvals.list")["items"] == [])
     }
 
+    @Test("after a dropped stream the reconnect resyncs GET /permission per warm directory")
+    func reconnectResyncs() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.session.stop() } }
+        let session = setup.session
+        let baseURL = try await setup.baseURL()
+        _ = try await session.event("approval.watching")
+        let quiet = try await HTTP.send(
+            .POST, baseURL + "/__fake/permission",
+            body: ["directory": .string(setup.beta.path), "permission": "edit", "patterns": ["*"], "quiet": true])
+        let id = try #require(quiet.body["id"]?.stringValue)
+        #expect(try await session.call("approvals.list")["items"] == [], "nobody heard it")
+        let dropped = try await HTTP.send(.POST, baseURL + "/__fake/drop-streams")
+        #expect((dropped.body["dropped"]?.int64Value ?? 0) >= 1)
+        let watching = try await session.event("approval.watching")
+        #expect(watching["resynced"] == .array([setup.alpha.path, setup.beta.path].sorted().map(JSONValue.string)))
+        let requested = try await session.event("approval.requested") { $0["id"] == .string(id) }
+        #expect(requested["workspaceId"] == .string(setup.beta.id))
+        #expect(requested["permission"] == "edit")
+    }
+
+    @Test("an opencode without POST /permission/:id/reply (404) is answered on the legacy session route")
+    func legacyRouteFallback() async throws {
+        let setup = try await Setup(environment: ["FAKE_OPENCODE_LEGACY_PERMISSIONS_ONLY": "1"])
+        defer { Task { await setup.session.stop() } }
+        let id = try await askPermission(try await setup.baseURL(), directory: setup.alpha.path)
+        let requested = try await setup.session.event("approval.requested") { $0["id"] == .string(id) }
+        let sessionID = try #require(requested["sessionID"]?.stringValue)
+        let answer = try await setup.session.call("approvals.reply", ["id": .string(id), "reply": "always"])
+        #expect(answer["reply"] == "always", "\(answer)")
+        let resolved = try await setup.session.event("approval.resolved") { $0["id"] == .string(id) }
+        #expect(resolved["reply"] == "always")
+        #expect(setup.logged("POST", "/permission/\(id)/reply", status: 404) == 1)
+        #expect(setup.logged("POST", "/session/\(sessionID)/permissions/\(id)", status: 200) == 1)
+    }
+
     @Test("auto mode answers once without anyone")
     func autoMode() async throws {
         let setup = try await Setup(arguments: ["--approval", "auto"])
@@ -139,7 +177,8 @@ struct OpenCodeApprovalsTests {
         kill(Int32(pid), SIGKILL)
         let resolved = try await session.event("approval.resolved") { $0["id"] == .string(first) }
         #expect(resolved["reason"] == "opencode_exited")
-        _ = try await session.event("opencode.ready") { $0["pid"]?.int64Value != pid }
+        let ready = try await session.event("opencode.ready") { $0["pid"]?.int64Value != pid }
+        _ = try await session.event("approval.watching") { $0["pid"] == ready["pid"] }
         _ = try await session.call("workspace.path", ["id": .string(setup.alpha.id)])
         let second = try await askPermission(try await setup.baseURL(), directory: setup.alpha.path)
         let requested = try await session.event("approval.requested") { $0["id"] == .string(second) }

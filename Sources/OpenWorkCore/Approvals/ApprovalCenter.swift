@@ -18,7 +18,7 @@ public actor ApprovalCenter {
         /// The deadline of each request to opencode.
         public var requestTimeout: Duration = .seconds(10)
         /// How often the follower looks for a ready opencode while none is.
-        public var idlePoll: Duration = .milliseconds(100)
+        public var idlePoll: Duration = .milliseconds(10)
         /// The owner's clock, for timeouts.
         public var now: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
@@ -47,6 +47,8 @@ public actor ApprovalCenter {
     private var connected: (endpoint: OpenCodeEndpoint, pid: Int64)?
     private var tasks: [Task<Void, Never>] = []
     private var started = false
+    /// The opencode whose stream was opened last: opening it again is a reconnect, which resyncs.
+    private var lastOpenedPID: Int64?
 
     init(
         _ configuration: Configuration, supervisor: Supervisor, registry: Registry, events: EventBus,
@@ -205,10 +207,7 @@ public actor ApprovalCenter {
             let directory = event["directory"]?.stringValue
             switch event["type"]?.stringValue {
             case "instance.created":
-                if let directory {
-                    warmDirectories.insert(directory)
-                    if let connected { await resync(directory, connected.endpoint, pid: connected.pid) }
-                }
+                if let directory { warmDirectories.insert(directory) }
             case "instance.disposed":
                 if let directory {
                     warmDirectories.remove(directory)
@@ -271,7 +270,13 @@ public actor ApprovalCenter {
                     case .connected:
                         opened = true
                         connected = (endpoint, pid)
-                        for directory in warmDirectories.sorted() { await resync(directory, endpoint, pid: pid) }
+                        let reconnect = lastOpenedPID == pid
+                        lastOpenedPID = pid
+                        let directories = reconnect ? warmDirectories.sorted() : []
+                        for directory in directories { await resync(directory, endpoint, pid: pid) }
+                        events.publish(
+                            "approval.watching",
+                            ["pid": .integer(pid), "resynced": .array(directories.map(JSONValue.string))])
                     case .asked(let id, let sessionID, let permission, let patterns):
                         guard let directory else { continue }
                         await track(
