@@ -5,9 +5,10 @@ import NIOHTTP1
 public import OpenWorkJSON
 
 /// The owner of opencode's permission requests: follows the supervised opencode's `/global/event` stream
-/// (reconnecting with backoff after restarts and disconnects, resyncing from `GET /permission` for each warm
-/// directory once connected), keeps the pending requests per workspace, answers them (`POST
-/// /permission/:id/reply`, else the legacy route), and publishes `approval.requested` / `approval.resolved`.
+/// (reconnecting with backoff after restarts and disconnects; after a reconnect to the same opencode, resyncing
+/// from `GET /permission` for each warm directory — never for a fresh opencode, where it could only boot
+/// instances), keeps the pending requests per workspace, answers them (`POST /permission/:id/reply`, else the
+/// legacy route), and publishes `approval.watching`, `approval.requested` and `approval.resolved`.
 ///
 /// Auto mode answers `once` at once (logged); a timeout rejects requests nobody answered in time. Requests
 /// still pending when their opencode exits are resolved with reason `opencode_exited`. The decisions are the
