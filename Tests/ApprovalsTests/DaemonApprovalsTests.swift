@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkTesting
@@ -17,7 +18,7 @@ struct DaemonApprovalsTests {
             try await CLIRun.run(arguments, environment: environment, dataDirectory: data)
         }
         do {
-            try await flow(cli, paths)
+            try await flow(cli, paths, data: data)
         } catch {
             _ = try? await cli(["daemon", "stop"])
             throw error
@@ -26,7 +27,7 @@ struct DaemonApprovalsTests {
         #expect(stopped.exit.code == 0, "\(stopped.output) \(stopped.errors)")
     }
 
-    private func flow(_ cli: ([String]) async throws -> CLIRun, _ paths: [String]) async throws {
+    private func flow(_ cli: ([String]) async throws -> CLIRun, _ paths: [String], data: String) async throws {
         let alpha = try await cli(["workspace", "add", paths[0], "--json"])
         #expect(alpha.exit.code == 0, "\(alpha.errors)")
         let alphaID = try #require(alpha.json["workspace"]?["id"]?.stringValue)
@@ -47,6 +48,22 @@ struct DaemonApprovalsTests {
         #expect(inBeta.output.contains("no pending approvals"))
         let table = try await cli(["approvals", "list", "--workspace", alphaID])
         #expect(table.output.contains(id) && table.output.contains("bash"))
+
+        let state = try JSONValue(
+            parsing: Array(try String(contentsOfFile: data + "/openwork-orchestrator-state.json", encoding: .utf8).utf8)
+        )
+        let daemonURL = try #require(state["daemon"]?["baseUrl"]?.stringValue, "\(state)")
+        let token = try String(contentsOfFile: data + "/daemon-token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let bearer = ["Authorization": "Bearer \(token)"]
+        let rest = try await HTTP.send(.GET, daemonURL + "/approvals?workspace=\(alphaID)", headers: bearer)
+        #expect(rest.status == 200)
+        #expect(rest.body["items"]?.arrayValue?.map { $0["id"] } == [.string(id)])
+        let missing = try await HTTP.send(
+            .POST, daemonURL + "/approvals/per_missing", body: ["reply": "once"], headers: bearer)
+        #expect(missing.status == 404)
+        #expect(missing.body["kind"] == "approval_not_found")
+        #expect(try await HTTP.send(.GET, daemonURL + "/approvals").status == 401, "the token is required")
 
         let reply = try await cli(["approvals", "reply", "--allow", id, "--json"])
         #expect(reply.exit.code == 0, "\(reply.output) \(reply.errors)")
