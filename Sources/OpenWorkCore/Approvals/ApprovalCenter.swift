@@ -18,8 +18,8 @@ public actor ApprovalCenter {
         public var settings: ApprovalSettings
         /// The deadline of each request to opencode.
         public var requestTimeout: Duration = .seconds(10)
-        /// How often the follower looks for a ready opencode while none is.
-        public var idlePoll: Duration = .milliseconds(10)
+        /// While no opencode is ready the follower waits for `opencode.ready`, and looks anyway this often.
+        public var idlePoll: Duration = .seconds(1)
         /// The owner's clock, for timeouts.
         public var now: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
@@ -50,6 +50,9 @@ public actor ApprovalCenter {
     private var started = false
     /// The opencode whose stream was opened last: opening it again is a reconnect, which resyncs.
     private var lastOpenedPID: Int64?
+    /// `opencode.ready` events seen so far, and the follower waiting for the next one.
+    private var readySignals = 0
+    private var idleWaiter: CheckedContinuation<Void, Never>?
 
     init(
         _ configuration: Configuration, supervisor: Supervisor, registry: Registry, events: EventBus,
@@ -79,6 +82,7 @@ public actor ApprovalCenter {
         let running = tasks
         tasks = []
         for task in running { task.cancel() }
+        wake()
         for task in running { await task.value }
     }
 
@@ -170,7 +174,7 @@ public actor ApprovalCenter {
                 tasks.append(
                     Task {
                         try? await Task.sleep(for: timeout)
-                        await self.rejectExpired()
+                        if !Task.isCancelled { await self.rejectExpired() }
                     })
             }
         }
@@ -216,6 +220,9 @@ public actor ApprovalCenter {
                         resolve(item.id, ["reason": "instance_disposed"])
                     }
                 }
+            case "opencode.ready":
+                readySignals += 1
+                wake()
             case "opencode.exited":
                 warmDirectories.removeAll()
                 let pid = event["pid"]?.int64Value
@@ -233,10 +240,11 @@ public actor ApprovalCenter {
     private func followOpenCode() async {
         var failures = 0
         while !Task.isCancelled {
+            let signals = readySignals
             guard let endpoint = await supervisor.endpointIfReady,
                 let pid = await supervisor.status["pid"]?.int64Value
             else {
-                try? await Task.sleep(for: configuration.idlePoll)
+                if readySignals == signals { await idle() }
                 continue
             }
             let opened = await follow(endpoint, pid: pid)
@@ -247,6 +255,24 @@ public actor ApprovalCenter {
             logger.debug("opencode event stream ended; reconnecting", metadata: ["delayMs": "\(delay.milliseconds)"])
             try? await Task.sleep(for: delay)
         }
+    }
+
+    /// Waits for the next `opencode.ready` (or `idlePoll`, or ``stop()``).
+    private func idle() async {
+        let poll = configuration.idlePoll
+        let alarm = Task {
+            try? await Task.sleep(for: poll)
+            await self.wake()
+        }
+        // No suspension between this check and installing the waiter: ``stop()`` (cancel, then wake) runs on this
+        // actor either before the check or after the waiter is in place.
+        if !Task.isCancelled { await withCheckedContinuation { idleWaiter = $0 } }
+        alarm.cancel()
+    }
+
+    private func wake() {
+        idleWaiter?.resume()
+        idleWaiter = nil
     }
 
     /// Reads one `/global/event` stream until it ends; whether it was opened.
