@@ -71,6 +71,36 @@ struct OpenWorkServerApprovalsTests {
         #expect(try await unknown.waitForExit(within: .seconds(20)).code == 2)
     }
 
+    @Test("approvals.list and approvals.reply with openworkUrl over openwork rpc; bad combinations are invalid_params")
+    func rpcMethods() async throws {
+        let server = try await FakeOpenWorkServerProcess()
+        defer { Task { await server.stop() } }
+        let id = try await server.requestApproval()
+        let session = try EventedRPC()
+        defer { Task { await session.stop() } }
+        let target: JSONValue = [
+            "openworkUrl": .string(server.baseURL), "hostToken": .string(FakeOpenWorkServerProcess.token),
+        ]
+        let list = try await session.call("approvals.list", target)
+        #expect(list["items"]?.arrayValue?.map { $0["id"] } == [.string(id)])
+        #expect(list["items"]?[0]?["source"] == "openwork-server")
+        var always = target
+        always["id"] = .string(id)
+        always["reply"] = "always"
+        #expect(try await session.call("approvals.reply", always)["error"]?["data"]?["kind"] == "invalid_params")
+        var deny = always
+        deny["reply"] = "deny"
+        let denied = try await session.call("approvals.reply", deny)
+        #expect(denied == ["id": .string(id), "source": "openwork-server", "reply": "deny", "allowed": false])
+        let again = try await session.call("approvals.reply", deny)
+        #expect(again["error"]?["data"]?["kind"] == "approval_not_found")
+        let tokenOnly = try await session.call("approvals.list", ["hostToken": "x"])
+        #expect(tokenOnly["error"]?["data"]?["kind"] == "invalid_params")
+        var wrong = target
+        wrong["hostToken"] = "wrong"
+        #expect(try await session.call("approvals.list", wrong)["error"]?["data"]?["kind"] == "unauthorized")
+    }
+
     @Test("CLI: list and reply (flag before or after the id) with --openwork-url; the token from the environment")
     func cliHappyPath() async throws {
         let server = try await FakeOpenWorkServerProcess()

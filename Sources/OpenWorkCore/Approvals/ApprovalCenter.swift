@@ -101,6 +101,7 @@ public actor ApprovalCenter {
         -> JSONValue
     {
         try await answer(id, reply, message: message, extra: [:])
+        logger.info("permission answered", metadata: ["id": "\(id)", "reply": "\(reply.rawValue)"])
         return ["id": .string(id), "source": "opencode", "reply": .string(reply.rawValue), "resolved": true]
     }
 
