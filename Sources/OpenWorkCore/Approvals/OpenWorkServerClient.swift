@@ -53,6 +53,15 @@ public struct OpenWorkServerClient: Sendable {
         ]
     }
 
+    /// One client for the process (like `HTTPClient.shared`, never shut down), with a 2 s connect timeout: a server
+    /// that is down is reported after at most 2 s of connection retries instead of the whole request timeout.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     private func send(_ method: HTTPMethod, _ path: String, body: JSONValue?, id: String? = nil)
         async throws(OpenWorkError) -> JSONValue
     {
@@ -67,7 +76,7 @@ public struct OpenWorkServerClient: Sendable {
         let status: Int
         let json: JSONValue?
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let response = try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             var buffer = try await response.body.collect(upTo: 4 << 20)
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             status = Int(response.status.code)
