@@ -154,16 +154,20 @@ struct OpenCodeApprovalsTests {
         #expect(try await setup.session.call("approvals.list")["items"] == [])
     }
 
-    @Test("manual mode with a timeout rejects a request nobody answered")
+    @Test("manual mode with a timeout rejects each request nobody answered")
     func timeoutRejects() async throws {
         let setup = try await Setup(arguments: ["--approval-timeout", "300"])
         defer { Task { await setup.session.stop() } }
-        let id = try await askPermission(try await setup.baseURL(), directory: setup.alpha.path)
-        _ = try await setup.session.event("approval.requested") { $0["id"] == .string(id) }
-        let resolved = try await setup.session.event("approval.resolved") { $0["id"] == .string(id) }
-        #expect(resolved["reason"] == "timeout")
-        #expect(resolved["reply"] == "reject")
-        #expect(setup.logged("POST", "/permission/\(id)/reply") == 1)
+        let baseURL = try await setup.baseURL()
+        let id = try await askPermission(baseURL, directory: setup.alpha.path)
+        let other = try await askPermission(baseURL, directory: setup.beta.path)
+        for request in [id, other] {
+            _ = try await setup.session.event("approval.requested") { $0["id"] == .string(request) }
+            let resolved = try await setup.session.event("approval.resolved") { $0["id"] == .string(request) }
+            #expect(resolved["reason"] == "timeout")
+            #expect(resolved["reply"] == "reject")
+            #expect(setup.logged("POST", "/permission/\(request)/reply") == 1)
+        }
     }
 
     @Test("opencode killed with a pending request: resolved with opencode_exited; after the restart a new one is seen")

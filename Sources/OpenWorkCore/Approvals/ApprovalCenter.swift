@@ -47,6 +47,8 @@ public actor ApprovalCenter {
     /// The opencode whose event stream is open right now.
     private var connected: (endpoint: OpenCodeEndpoint, pid: Int64)?
     private var tasks: [Task<Void, Never>] = []
+    /// The timeout of each pending request (manual mode with a timeout), cancelled when it is resolved.
+    private var timers: [String: Task<Void, Never>] = [:]
     private var started = false
     /// The opencode whose stream was opened last: opening it again is a reconnect, which resyncs.
     private var lastOpenedPID: Int64?
@@ -79,8 +81,9 @@ public actor ApprovalCenter {
 
     /// Stops following; waits until the followers are gone.
     public func stop() async {
-        let running = tasks
+        let running = tasks + timers.values
         tasks = []
+        timers = [:]
         for task in running { task.cancel() }
         wake()
         for task in running { await task.value }
@@ -172,26 +175,25 @@ public actor ApprovalCenter {
             }
         case .manual:
             if let timeout = configuration.settings.timeout {
-                tasks.append(
-                    Task {
-                        try? await Task.sleep(for: timeout)
-                        if !Task.isCancelled { await self.rejectExpired() }
-                    })
+                timers[id] = Task {
+                    try? await Task.sleep(for: timeout)
+                    if !Task.isCancelled { await self.expire(id) }
+                }
             }
         }
     }
 
-    private func rejectExpired() async {
+    /// The timer of `id` went off: rejects it if the pure rule says its time is up.
+    private func expire(_ id: String) async {
+        timers[id] = nil
         let due = ApprovalRules.expired(
             Array(pending.values), timeout: configuration.settings.timeout, now: configuration.now())
-        for id in due where pending[id] != nil {
-            do {
-                try await answer(
-                    id, .reject, message: "no answer in time", extra: ["reason": "timeout"])
-                logger.info("permission rejected after the timeout", metadata: ["id": "\(id)"])
-            } catch {
-                logger.warning("rejecting after the timeout failed", metadata: ["id": "\(id)", "error": "\(error)"])
-            }
+        guard due.contains(id) else { return }
+        do {
+            try await answer(id, .reject, message: "no answer in time", extra: ["reason": "timeout"])
+            logger.info("permission rejected after the timeout", metadata: ["id": "\(id)"])
+        } catch {
+            logger.warning("rejecting after the timeout failed", metadata: ["id": "\(id)", "error": "\(error)"])
         }
     }
 
@@ -199,6 +201,7 @@ public actor ApprovalCenter {
     private func resolve(_ id: String, _ fields: [String: JSONValue]) {
         guard let item = pending.removeValue(forKey: id) else { return }
         origin[id] = nil
+        timers.removeValue(forKey: id)?.cancel()
         var event = fields
         event["id"] = .string(id)
         event["source"] = "opencode"
