@@ -186,5 +186,25 @@ let package = Package(
             dependencies: ["OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "fake-openwork-server",
+            dependencies: [
+                "OpenWorkJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "fakes/fake-openwork-server",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ApprovalsTests",
+            dependencies: [
+                "OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
+                "fake-opencode", "fake-openwork-server",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

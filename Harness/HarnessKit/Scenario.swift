@@ -122,6 +122,9 @@ public enum Action: Sendable {
     case expectAlive(variable: String)
     case closeStdin
     case expectExit(code: Int32, within: Duration)
+    /// `ask-permission $NAME DIRECTORY PERMISSION [PATTERN…]`: the fake opencode asks a permission (see
+    /// `PermissionStep.swift`); `$NAME` holds the request's id.
+    case askPermission(variable: String, directory: Template, permission: String, patterns: [Template])
     /// Runs `openwork ARGS` to its end (`copies` at once when more than one).
     case cli(arguments: [Template], copies: Int, within: Duration)
     /// One request to the daemon of `$DATA`.

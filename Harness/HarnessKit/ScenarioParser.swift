@@ -283,6 +283,17 @@ private struct LineParser {
         case "cli":
             answered = true
             action = try cli(rest)
+        case "ask-permission":
+            try requireStarted(verb)
+            let words = Self.words(rest)
+            guard words.count >= 3, ScenarioParser.variableReferences(in: words[0]) == [String(words[0].dropFirst())]
+            else { throw fail("ask-permission wants $NAME DIRECTORY PERMISSION [PATTERN…] (NAME in upper case)") }
+            usesFakeOnly = usesFakeOnly ?? location
+            let directory = try template(words[1])
+            let patterns = try words.dropFirst(3).map { try template($0) }
+            defined.insert(String(words[0].dropFirst()))
+            action = .askPermission(
+                variable: String(words[0].dropFirst()), directory: directory, permission: words[2], patterns: patterns)
         case "http":
             answered = true
             action = try http(rest)

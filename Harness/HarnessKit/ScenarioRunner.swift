@@ -183,6 +183,8 @@ final class ScenarioRun {
             try await kill(target, signal)
         case .spawn(let name, let arguments, let within):
             try await spawn(name, arguments.map(text), within: scaled(within))
+        case .askPermission(let name, let directory, let permission, let patterns):
+            variables[name] = .string(try await askPermission(text(directory), permission, patterns.map(text)))
         case .expectFile(let path, let condition):
             try expectFile(text(path), condition)
         case .expectGone(let name, let within):

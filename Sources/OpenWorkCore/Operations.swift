@@ -40,6 +40,9 @@ public enum Operations {
         }
         for method in engineMethods(configuration.engine) { table.register(method) }
         for method in sidecarMethods(configuration.engine) { table.register(method) }
+        for method in approvalMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
+            table.register(method)
+        }
         if configuration.testMethods {
             for method in TestMethods.all { table.register(method) }
         }

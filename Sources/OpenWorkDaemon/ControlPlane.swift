@@ -213,7 +213,7 @@ struct ControlPlaneResponder: HTTPResponder {
     /// opencode trouble 503, the rest 500.
     static func status(for error: RPCError) -> Int {
         switch error.kind {
-        case "workspace_not_found", "method_not_found": return 404
+        case "workspace_not_found", "method_not_found", "approval_not_found": return 404
         case "invalid_params", "invalid_request", "invalid_path", "invalid_url", "invalid_name", "parse_error":
             return 400
         case "data_dir_locked", "workspace_ambiguous", "registry_busy": return 409

@@ -24,6 +24,7 @@ public enum RESTRoute: Sendable, Equatable {
         ("GET", "/opencode", "opencode.status"), ("POST", "/opencode/restart", "opencode.restart"),
         ("GET", "/events", "events.subscribe"),
         ("GET", "/sidecars", "sidecar.list"), ("POST", "/sidecars/:name/resolve", "sidecar.resolve"),
+        ("GET", "/approvals", "approvals.list"), ("POST", "/approvals/:id", "approvals.reply"),
     ]
 
     /// Maps a request. `body` is the parsed JSON body (`nil` when there was none).
@@ -44,6 +45,7 @@ public enum RESTRoute: Sendable, Equatable {
             case "workspaces": return .call(method: "workspace.list", params: nil)
             case "opencode": return .call(method: "opencode.status", params: nil)
             case "sidecars": return .call(method: "sidecar.list", params: nil)
+            case "approvals": return approvalsList(parameters)
             case "events":
                 let types = parameters["types"].map { $0.split(separator: ",").map(String.init) }
                 return .events(types: types)
@@ -57,6 +59,10 @@ public enum RESTRoute: Sendable, Equatable {
             }
         case ("POST", 2) where segments == ["workspaces", "remote"]:
             return .call(method: "workspace.addRemote", params: body ?? [:])
+        case ("POST", 2) where segments[0] == "approvals":
+            var params: [String: JSONValue] = body?.objectValue ?? [:]
+            params["id"] = .string(segments[1])
+            return .call(method: "approvals.reply", params: .object(params))
         case ("POST", 2) where segments == ["opencode", "restart"]:
             return .call(method: "opencode.restart", params: body)
         case ("GET", 2) where segments[0] == "workspaces": return withID("workspace.info", segments[1])
@@ -76,6 +82,13 @@ public enum RESTRoute: Sendable, Equatable {
         default:
             return .notFound
         }
+    }
+
+    /// `GET /approvals?workspace=…&cwd=…` → `approvals.list`.
+    static func approvalsList(_ parameters: [String: String]) -> RESTRoute {
+        var params: [String: JSONValue] = [:]
+        for name in ["workspace", "cwd"] { if let value = parameters[name] { params[name] = .string(value) } }
+        return .call(method: "approvals.list", params: .object(params))
     }
 
     /// `a=b&c=d`, percent-decoded (`+` is a space); the first value of a repeated name wins.

@@ -54,6 +54,7 @@ struct ServeOptions: ParsableArguments {
 
     @OptionGroup var log: LogOptions
     @OptionGroup var sidecar: SidecarOptions
+    @OptionGroup var approvals: ApprovalOptions
 
     func validate() throws {
         guard ControlPlane.isLoopback(daemonHost) else {
@@ -80,6 +81,7 @@ struct ServeOptions: ParsableArguments {
         if let opencodeBin { arguments += ["--opencode-bin", Self.absolute(opencodeBin)] }
         for origin in cors { arguments += ["--cors", origin] }
         arguments += sidecar.arguments
+        arguments += approvals.arguments
         return arguments + log.arguments
     }
 
@@ -153,6 +155,7 @@ extension DaemonCommand {
                 FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
                 throw ExitCode(1)
             }
+            engine.approvals = try ApprovalsCommand.settings(serve.approvals, environment)
             var daemon = Daemon.Configuration(engine: engine)
             daemon.host = serve.daemonHost
             daemon.port = serve.resolvedPort

@@ -15,7 +15,7 @@ struct OpenWorkCommand: AsyncParsableCommand {
         version: OpenWorkVersion.current,
         subcommands: [
             RPCCommand.self, DaemonCommand.self, WorkspaceCommand.self, InstanceCommand.self, OpenCodeCommand.self,
-            StatusCommand.self, EventsCommand.self, SidecarCommand.self,
+            StatusCommand.self, EventsCommand.self, SidecarCommand.self, ApprovalsCommand.self,
         ]
     )
 

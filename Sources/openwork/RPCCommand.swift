@@ -55,6 +55,7 @@ struct RPCCommand: AsyncParsableCommand {
     var embedded = false
 
     @OptionGroup var log: LogOptions
+    @OptionGroup var approvals: ApprovalOptions
 
     func validate() throws {
         guard !(connect && embedded) else { throw ValidationError("--connect and --embedded exclude each other") }
@@ -100,6 +101,7 @@ struct RPCCommand: AsyncParsableCommand {
         } catch {
             Self.fail(error)
         }
+        engine.approvals = try ApprovalsCommand.settings(approvals, environment)
         var server = StdioServer.Configuration()
         server.maximumLineBytes = maxLineBytes
         server.drainTimeout = .milliseconds(drainTimeoutMs)

@@ -81,7 +81,8 @@ struct FakeLogicTests {
         #expect(knobs.stdoutNoise == ["a", "b"] && knobs.stderrNoise == ["c"])
         #expect(knobs.failBootPattern == "*x*" && knobs.heartbeatInterval == .milliseconds(250))
         #expect(knobs.grandchildPIDFile == "/tmp/g" && knobs.requestLogPath == "/tmp/log")
-        #expect(Knobs.names.count == 18)
+        #expect(Knobs.names.count == 19)
+        #expect(try Knobs(environment: ["FAKE_OPENCODE_LEGACY_PERMISSIONS_ONLY": "1"]).legacyPermissionsOnly)
         #expect(try Knobs(environment: [:]) == Knobs())
 
         for bad in [

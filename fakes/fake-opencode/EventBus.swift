@@ -88,6 +88,16 @@ final class EventBus: Sendable {
         for continuation in ending { continuation.finish() }
     }
 
+    /// Finishes every `/global/event` stream (new ones are still accepted); returns how many ended.
+    func endGlobalStreams() -> Int {
+        let ending = state.withLock { state in
+            let ids = state.subscribers.filter { $0.value.scope == .global }.map(\.key)
+            return ids.compactMap { state.subscribers.removeValue(forKey: $0)?.continuation }
+        }
+        for continuation in ending { continuation.finish() }
+        return ending.count
+    }
+
     /// Finishes every stream and refuses new ones.
     func close() {
         let ending = state.withLock { state in

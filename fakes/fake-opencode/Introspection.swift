@@ -7,7 +7,8 @@ import OpenWorkJSON
 ///   boot counts per directory, disposals, the grandchild's pid;
 /// - `POST /__fake/permission {directory, permission, patterns, sessionID?, always?, metadata?, tool?}`: boots
 ///   the directory's instance if needed, queues a permission request there, publishes `permission.asked`,
-///   and returns the request.
+///   and returns the request (`quiet: true`: queued without the event, as if asked while nobody listened);
+/// - `POST /__fake/drop-streams`: ends every `/global/event` stream (clients must reconnect).
 struct Introspection: Sendable {
     let server: FakeServer
 
@@ -15,6 +16,8 @@ struct Introspection: Sendable {
         switch route {
         case .fakeState:
             return .json(status: 200, await state())
+        case .fakeDropStreams:
+            return .json(status: 200, ["dropped": .integer(Int64(server.bus.endGlobalStreams()))])
         case .fakePermission:
             do {
                 return try await askPermission(call.jsonObjectBody())
@@ -66,7 +69,7 @@ struct Introspection: Sendable {
             tool: body["tool"]
         )
         await instance.ask(request)
-        Routes(server: server).publish("permission.asked", request.json, instance)
+        if body["quiet"] != .bool(true) { Routes(server: server).publish("permission.asked", request.json, instance) }
         return .json(status: 200, request.json)
     }
 

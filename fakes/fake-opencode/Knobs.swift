@@ -42,6 +42,8 @@ struct Knobs: Equatable, Sendable {
     var introspection = false
     /// Append one JSON line per request to this file.
     var requestLogPath: String?
+    /// `POST /permission/:id/reply` is 404, as in builds that only had the legacy session route.
+    var legacyPermissionsOnly = false
 
     struct Invalid: Error, Equatable, CustomStringConvertible {
         var description: String
@@ -67,6 +69,7 @@ struct Knobs: Equatable, Sendable {
         "HEARTBEAT_MS": "milliseconds (at least 1)",
         "INTROSPECTION": "a boolean",
         "LOG": "a file path",
+        "LEGACY_PERMISSIONS_ONLY": "a boolean",
     ]
 
     init() {}
@@ -99,6 +102,7 @@ struct Knobs: Equatable, Sendable {
         case "STDERR_NOISE": stderrNoise = Self.lines(value)
         case "BOOT_DELAY_MS": bootDelay = try Self.milliseconds(name, value)
         case "FAIL_BOOT": failBootPattern = value.isEmpty ? nil : value
+        case "LEGACY_PERMISSIONS_ONLY": legacyPermissionsOnly = try Self.boolean(name, value)
         case "HEARTBEAT_MS":
             heartbeatInterval = try Self.milliseconds(name, value)
             guard heartbeatInterval > .zero else { throw Self.invalid(name, value) }

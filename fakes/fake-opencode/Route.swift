@@ -18,6 +18,7 @@ enum Route: Equatable, Sendable {
     case legacyReplyPermission(sessionID: String, permissionID: String)
     case fakeState
     case fakePermission
+    case fakeDropStreams
 
     static func match(method: String, path: String) -> Route? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
@@ -43,6 +44,7 @@ enum Route: Equatable, Sendable {
             return .legacyReplyPermission(sessionID: segments[1], permissionID: segments[3])
         case ("GET", 2) where segments == ["__fake", "state"]: return .fakeState
         case ("POST", 2) where segments == ["__fake", "permission"]: return .fakePermission
+        case ("POST", 2) where segments == ["__fake", "drop-streams"]: return .fakeDropStreams
         default: return nil
         }
     }
@@ -50,13 +52,13 @@ enum Route: Equatable, Sendable {
     /// Whether the route runs inside a directory's instance (and so boots one on first use).
     var isInstanceScoped: Bool {
         switch self {
-        case .health, .globalDispose, .globalEvent, .doc, .fakeState, .fakePermission: false
+        case .health, .globalDispose, .globalEvent, .doc, .fakeState, .fakePermission, .fakeDropStreams: false
         default: true
         }
     }
 
     /// Whether the route belongs to the fake's introspection API rather than to opencode's.
     var isIntrospection: Bool {
-        self == .fakeState || self == .fakePermission
+        self == .fakeState || self == .fakePermission || self == .fakeDropStreams
     }
 }

@@ -17,7 +17,7 @@ struct Routes: Sendable {
             return .events(server.bus.subscribe(.global))
         case .doc:
             return .json(status: 200, OpenAPIDocument.make())
-        case .fakeState, .fakePermission:
+        case .fakeState, .fakePermission, .fakeDropStreams:
             return await Introspection(server: server).reply(to: call, route: route)
         default:
             guard let directory else { return .unknownError("no directory for \(call.path)") }
@@ -89,6 +89,7 @@ struct Routes: Sendable {
         case .listPermissions:
             return .json(status: 200, .array(await instance.pendingPermissions()))
         case .replyPermission(let id):
+            if server.knobs.legacyPermissionsOnly { return .notFound("Route not found: \(call.method) \(call.path)") }
             try Self.validate(id, as: .permission, name: "requestID")
             let body = try call.jsonObjectBody()
             let reply = try Self.permissionReply(body["reply"], name: "reply")

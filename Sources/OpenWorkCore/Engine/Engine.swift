@@ -39,6 +39,8 @@ public actor Engine {
         public var log: LogSettings?
         /// Receives every engine event (at info; warnings for exits and failures).
         public var logger = Logger(label: "openwork.engine")
+        /// How opencode's permission requests are answered (`--approval`, `--approval-timeout`).
+        public var approvals = ApprovalSettings()
 
         public init(dataDirectory: DataDirectory, environment: [String: String]) {
             self.dataDirectory = dataDirectory
@@ -69,6 +71,7 @@ public actor Engine {
     private var opencodeResolution: SidecarResolution?
     /// The resolution in progress, shared by the calls that arrive while it runs.
     private var opencodeResolving: Task<Result<SidecarResolution, OpenWorkError>, Never>?
+    public nonisolated let approvals: ApprovalCenter
     private nonisolated let client: OpenCodeClient
     private let http: HTTPClient
     private let configuration: Configuration
@@ -120,6 +123,11 @@ public actor Engine {
         supervisor = Supervisor(supervisorConfiguration, client: client, events: events) { record in
             try? await registry.setRecord(.opencode, record?.json)
         }
+        var approvalConfiguration = ApprovalCenter.Configuration(settings: configuration.approvals)
+        approvalConfiguration.requestTimeout = configuration.requestTimeout
+        approvals = ApprovalCenter(
+            approvalConfiguration, supervisor: supervisor, registry: registry, events: events, client: client,
+            http: http)
     }
 
     /// Runs `body` with an engine that owns `configuration.dataDirectory`, and shuts it down afterwards,
@@ -129,6 +137,7 @@ public actor Engine {
         _ body: (Engine) async throws -> T
     ) async throws -> T {
         let engine = try Engine(configuration)
+        await engine.approvals.start()
         do {
             let result = try await body(engine)
             await engine.shutdown()
@@ -159,6 +168,7 @@ public actor Engine {
 
     /// Stops opencode and writes pending bookkeeping. Idempotent.
     public func shutdown() async {
+        await approvals.stop()
         await supervisor.stop()
         await registry.flushUses()
         if case .success? = await ownership?.value { try? await registry.setRecord(.opencode, nil) }

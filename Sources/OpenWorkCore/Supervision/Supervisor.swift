@@ -114,6 +114,9 @@ public actor Supervisor {
 
     public var currentPhase: Phase { phase }
 
+    /// The endpoint while opencode is ready, else `nil`; unlike ``readyEndpoint(within:)`` it never starts it.
+    public var endpointIfReady: OpenCodeEndpoint? { phase == .ready ? endpoint : nil }
+
     /// The last stderr lines of the current or last child.
     public var stderrTail: [String] { Array((child?.recentErrors() ?? lastErrors).suffix(20)) }
 
