@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "CJansson", "OpenWorkJSON", "OpenWorkRPC", "OpenWorkCore", "OpenWorkTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -158,6 +159,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkBenchTests",
+            dependencies: ["openwork-bench", "openwork", "fake-opencode", "OpenWorkTesting", "OpenWorkJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

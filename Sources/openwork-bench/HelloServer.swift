@@ -1,0 +1,27 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `openwork-bench hello`: the framework's ceiling, a bare Hummingbird server answering `GET /hello` with
+/// `hello\n`, set up like the control plane (loopback, port 0, the default event loop group, quiet logger).
+///
+/// Prints `listening PORT` once it accepts connections; serves until it is signalled.
+enum HelloServer {
+    static func run() async throws {
+        let router = Router()
+        router.get("/hello") { _, _ in "hello\n" }
+        var logger = Logger(label: "openwork-bench.hello")
+        logger.logLevel = .critical
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                print("listening \(channel.localAddress?.port ?? 0)")
+                fflush(stdout)
+            },
+            logger: logger
+        )
+        try await application.run()
+    }
+}
