@@ -63,7 +63,9 @@ struct BenchDaemon: Sendable {
     func stop(openwork: String) async throws {
         _ = try await DaemonBench.output(openwork, ["daemon", "stop", "--json"], environment)
         let deadline = ContinuousClock.now + .seconds(30)
-        while !ProcessIdentity.isGone(pid), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while !ProcessIdentity.isGone(pid), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         guard ProcessIdentity.isGone(pid) else { throw BenchError("daemon \(pid) still running after daemon stop") }
     }
 }

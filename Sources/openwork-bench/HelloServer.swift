@@ -17,8 +17,9 @@ enum HelloServer {
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
-                print("listening \(channel.localAddress?.port ?? 0)")
-                fflush(stdout)
+                // Unbuffered: the parent waits for this line.
+                let line = Array("listening \(channel.localAddress?.port ?? 0)\n".utf8)
+                line.withUnsafeBytes { buffer in _ = write(1, buffer.baseAddress, buffer.count) }
             },
             logger: logger
         )

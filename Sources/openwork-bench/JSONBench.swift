@@ -7,7 +7,8 @@ import OpenWorkJSON
 enum JSONBench {
     static func run(quick: Bool) throws {
         print("## JSON parse + serialize (`JSONValue` vs raw jansson, same bytes, alternating rounds)\n")
-        print("| document | JSONValue ops/s | p50 µs | p99 µs | raw jansson ops/s | p50 µs | p99 µs | cost ratio (p50) |")
+        print(
+            "| document | JSONValue ops/s | p50 µs | p99 µs | raw jansson ops/s | p50 µs | p99 µs | cost ratio (p50) |")
         print("|---|---|---|---|---|---|---|---|")
         for (name, document, iterations) in [
             ("~1 KB", Documents.small, quick ? 2_000 : 20_000), ("~1 MB", Documents.large, quick ? 10 : 40),

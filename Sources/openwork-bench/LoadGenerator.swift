@@ -90,7 +90,11 @@ enum LoadGenerator {
                     return local.values
                 }
             }
-            return try await group.reduce(into: Samples()) { all, part in part.forEach { all.append($0) } }
+            var all = Samples()
+            for try await part in group {
+                for value in part { all.append(value) }
+            }
+            return all
         }
         let elapsed = Samples.seconds(ContinuousClock.now - start)
         return LoadResult(

@@ -33,13 +33,17 @@ enum RPCBench {
             )
         }
         row("in-process `Dispatcher.handle(RPCRequest)` (no JSON)", typed.rate, typed.samples)
-        row("**baseline**: in-process `Dispatcher.handle(text:)` (parse + dispatch + serialize)", baseline.rate,
+        row(
+            "**baseline**: in-process `Dispatcher.handle(text:)` (parse + dispatch + serialize)", baseline.rate,
             baseline.samples)
         for (label, method, count, pipelined) in [
             ("`openwork rpc` stdio, sequential (`test.echo`)", "test.echo", 20_000 / scale, false),
             ("`openwork rpc` stdio, pipelined ×\(window) (`test.echo`)", "test.echo", 100_000 / scale, true),
-            ("`openwork rpc` stdio, pipelined ×\(window) (`health`: registry + supervisor)", "health", 50_000 / scale,
-            true),
+            (
+                "`openwork rpc` stdio, pipelined ×\(window) (`health`: registry + supervisor)", "health",
+                50_000 / scale,
+                true
+            ),
         ] {
             let (rate, samples) = try await stdio(
                 openwork: openwork, method: method, requests: count, pipelined: pipelined)
@@ -62,7 +66,8 @@ enum RPCBench {
             """)
     }
 
-    static func inProcess(iterations: Int, _ body: @Sendable () async -> Void) async -> (rate: Double, samples: Samples) {
+    static func inProcess(iterations: Int, _ body: @Sendable () async -> Void) async -> (rate: Double, samples: Samples)
+    {
         for _ in 0..<max(1, iterations / 10) { await body() }
         var samples = Samples()
         var total = 0.0

@@ -34,7 +34,9 @@ struct RegistryModel: Sendable, Equatable {
     /// A human-readable difference, empty when equal.
     func difference(from actual: RegistryModel) -> String {
         var lines: [String] = []
-        if activeId != actual.activeId { lines.append("activeId: expected \(activeId ?? "nil"), found \(actual.activeId ?? "nil")") }
+        if activeId != actual.activeId {
+            lines.append("activeId: expected \(activeId ?? "nil"), found \(actual.activeId ?? "nil")")
+        }
         for (id, path) in workspaces.sorted(by: { $0.key < $1.key }) where actual.workspaces[id] != path {
             lines.append("\(id): expected \(path), found \(actual.workspaces[id] ?? "nothing")")
         }
@@ -95,6 +97,7 @@ enum SoakBench {
         var warm: Int?
         var generator = SplitMix(seed: 0x5eed)
         var nextDirectory = 0
+        var sessionCycles = 0
         do {
             // opencode starts on the first call that needs it: one workspace and its path before the first kill.
             let directory = try root.makeDirectories("w/initial")[0]
@@ -111,14 +114,17 @@ enum SoakBench {
                 if cycle > 1, (cycle - 1) % options.engineRestartEvery == 0 {
                     // The engine dies without stopping its opencode: the next owner must terminate the orphan.
                     let orphan = try await session.opencodePID()
-                    outcome.descriptors.append((warm ?? 0, descriptorCount(session.process.pid)))
+                    if let warm { outcome.descriptors.append((warm, descriptorCount(session.process.pid))) }
                     session.process.signal(SIGKILL)
                     _ = try await session.process.waitForExit(within: .seconds(30))
                     session = try SoakSession(options.openwork, environment: environment)
                     outcome.engines += 1
                     warm = nil
+                    sessionCycles = 0
                     try await verify(model, session: session, stateFile: data, cycle: cycle, outcome: &outcome)
-                    if let active = model.activeId { _ = try await session.call("workspace.path", ["id": .string(active)]) }
+                    if let active = model.activeId {
+                        _ = try await session.call("workspace.path", ["id": .string(active)])
+                    }
                     if let orphan { try await waitUntilGone(orphan, what: "orphaned opencode \(orphan)") }
                 }
                 // A mutation that the model records from the operation, not from the answer's registry.
@@ -160,7 +166,8 @@ enum SoakBench {
                     replacement != outcome.killedOpenCodes.last
                 else { throw BenchError("no replacement opencode after the kill in cycle \(cycle)") }
                 try await verify(model, session: session, stateFile: data, cycle: cycle, outcome: &outcome)
-                if warm == nil, cycle % options.engineRestartEvery >= min(10, options.engineRestartEvery - 1) {
+                sessionCycles += 1
+                if warm == nil, sessionCycles >= min(10, max(1, options.engineRestartEvery / 2)) {
                     warm = descriptorCount(session.process.pid)
                 }
                 outcome.cycles = cycle
@@ -169,7 +176,7 @@ enum SoakBench {
                 break
             }
         }
-        outcome.descriptors.append((warm ?? 0, descriptorCount(session.process.pid)))
+        if let warm { outcome.descriptors.append((warm, descriptorCount(session.process.pid))) }
         session.process.closeInput()
         _ = try? await session.process.waitForExit(within: .seconds(30))
         await session.process.stop()
@@ -194,11 +201,15 @@ enum SoakBench {
     ) async throws {
         let listed = try RegistryModel(listing: try await session.call("workspace.list"))
         let listDifference = model.difference(from: listed)
-        guard listDifference.isEmpty else { throw BenchError("workspace.list differs from the model: \(listDifference)") }
+        guard listDifference.isEmpty else {
+            throw BenchError("workspace.list differs from the model: \(listDifference)")
+        }
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: data + "/openwork-orchestrator-state.json")))
         let onDisk = try RegistryModel(listing: try JSONValue(parsing: bytes))
         let diskDifference = model.difference(from: onDisk)
-        guard diskDifference.isEmpty else { throw BenchError("the state file differs from the model: \(diskDifference)") }
+        guard diskDifference.isEmpty else {
+            throw BenchError("the state file differs from the model: \(diskDifference)")
+        }
     }
 
     static func waitUntilGone(_ pid: Int32, what: String) async throws {

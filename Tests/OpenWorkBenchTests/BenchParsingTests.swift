@@ -1,3 +1,4 @@
+import OpenWorkJSON
 import Testing
 
 @testable import openwork_bench
@@ -59,17 +60,23 @@ struct BenchParsingTests {
         model.workspaces = ["ws-a": "/a", "ws-b": "/b"]
         model.activeId = "ws-a"
         let same = try RegistryModel(
-            listing: ["activeId": "ws-a", "workspaces": [["id": "ws-b", "path": "/b"], ["id": "ws-a", "path": "/a"]]])
+            listing: [
+                "activeId": "ws-a", "workspaces": [["id": "ws-b", "path": "/b"], ["id": "ws-a", "path": "/a"]],
+            ])
         #expect(model.difference(from: same).isEmpty)
         let changed = try RegistryModel(
-            listing: ["activeId": "ws-c", "workspaces": [["id": "ws-a", "path": "/x"], ["id": "ws-c", "path": "/c"]]])
+            listing: [
+                "activeId": "ws-c", "workspaces": [["id": "ws-a", "path": "/x"], ["id": "ws-c", "path": "/c"]],
+            ])
         let difference = model.difference(from: changed)
         #expect(difference.contains("activeId: expected ws-a, found ws-c"))
         #expect(difference.contains("ws-a: expected /a, found /x"))
         #expect(difference.contains("ws-b: expected /b, found nothing"))
         #expect(difference.contains("ws-c: not expected"))
         #expect(throws: BenchError.self) {
-            _ = try RegistryModel(listing: ["workspaces": [["id": "ws-a", "path": "/a"], ["id": "ws-a", "path": "/b"]]])
+            _ = try RegistryModel(listing: [
+                "workspaces": [["id": "ws-a", "path": "/a"], ["id": "ws-a", "path": "/b"]]
+            ])
         }
     }
 }
