@@ -80,10 +80,14 @@ let package = Package(
             dependencies: [
                 "CJansson", "OpenWorkJSON", "OpenWorkRPC", "OpenWorkCore", "OpenWorkTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "openwork-bench-hello",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .target(

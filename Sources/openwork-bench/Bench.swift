@@ -12,14 +12,13 @@ import OpenWorkTesting
 ///   puts them into BENCHMARKS.md). Run it from a release build on a machine that is as quiet as it gets.
 /// - `openwork-bench soak [--cycles N] [--engine-restart-every N] [OPENWORK]`: the soak (target R2); exits 1
 ///   when a check failed. Not run in CI.
-/// - `openwork-bench hello`: the bare Hummingbird server the suite uses as the framework's ceiling.
 ///
 /// `OPENWORK` is the `openwork` executable to measure (default: the one built beside this program).
 @main
 struct Bench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        let command = arguments.first.flatMap { ["soak", "hello", "suite"].contains($0) ? $0 : nil } ?? "suite"
+        let command = arguments.first.flatMap { ["soak", "suite"].contains($0) ? $0 : nil } ?? "suite"
         if arguments.first == command { arguments.removeFirst() }
         let quick = arguments.contains("--quick")
         let cycles = value(after: "--cycles", in: arguments)
@@ -28,8 +27,6 @@ struct Bench {
         let openwork =
             arguments.first { !$0.hasPrefix("--") && !flagValues.contains($0) } ?? BuiltProducts.path(of: "openwork")
         switch command {
-        case "hello":
-            try await HelloServer.run()
         case "soak":
             var options = SoakBench.Options(openwork: openwork, fake: BuiltProducts.path(of: "fake-opencode"))
             if let cycles { options.cycles = cycles }

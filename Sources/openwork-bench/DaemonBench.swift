@@ -97,7 +97,7 @@ enum DaemonBench {
             )
         }
 
-        let hello = try TestProcess(BuiltProducts.path(of: "openwork-bench"), ["hello"])
+        let hello = try TestProcess(BuiltProducts.path(of: "openwork-bench-hello"))
         guard let line = try await hello.readLine(within: .seconds(30)), line.hasPrefix("listening "),
             let port = Int(line.dropFirst("listening ".count))
         else {
@@ -132,7 +132,7 @@ enum DaemonBench {
             "| `GET /health` (control plane: Host/Origin checks, JSON body) | \(Figure.count(mean(ours, \.requestsPerSecond))) | \(Figure.us(mean(ours, \.p50))) | \(Figure.us(mean(ours, \.p99))) | \(String(format: "%.0f%%", 100 * mean(ours, \.requestsPerSecond) / mean(ceiling, \.requestsPerSecond))) |"
         )
         print(
-            "| **baseline**: bare Hummingbird `GET /hello` (`openwork-bench hello`) | \(Figure.count(mean(ceiling, \.requestsPerSecond))) | \(Figure.us(mean(ceiling, \.p50))) | \(Figure.us(mean(ceiling, \.p99))) | 100% |"
+            "| **baseline**: bare Hummingbird `GET /hello` (`openwork-bench-hello`) | \(Figure.count(mean(ceiling, \.requestsPerSecond))) | \(Figure.us(mean(ceiling, \.p50))) | \(Figure.us(mean(ceiling, \.p99))) | 100% |"
         )
 
         let directories = try (0..<1_000).map { try daemon.root.makeDirectories("w/\($0)")[0] }

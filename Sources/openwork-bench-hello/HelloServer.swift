@@ -1,14 +1,19 @@
-import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 
-/// `openwork-bench hello`: the framework's ceiling, a bare Hummingbird server answering `GET /hello` with
-/// `hello\n`, set up like the control plane (loopback, port 0, the default event loop group, quiet logger).
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `openwork-bench-hello`: the framework's ceiling for the benchmark, a bare Hummingbird server answering
+/// `GET /hello` with `hello\n`, set up like the control plane (loopback, port 0, the default event loop group,
+/// quiet logger). Its own tiny executable, so its resident memory is Hummingbird's and not the benchmark's.
 ///
 /// Prints `listening PORT` once it accepts connections; serves until it is signalled.
+@main
 enum HelloServer {
-    static func run() async throws {
+    static func main() async throws {
         let router = Router()
         router.get("/hello") { _, _ in "hello\n" }
         var logger = Logger(label: "openwork-bench.hello")
