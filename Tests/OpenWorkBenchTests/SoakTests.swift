@@ -17,6 +17,8 @@ struct SoakTests {
         #expect(outcome.cycles == 12)
         #expect(outcome.engines == 3)
         #expect(outcome.killedOpenCodes.count == 12)
+        #expect(Set(outcome.killedOpenCodes).count == 12)
+        #expect(outcome.descriptors.count == 3)
         #expect(outcome.survivors.isEmpty)
         #expect(outcome.passed, "\(SoakBench.report(outcome, options: options))")
     }
