@@ -91,6 +91,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "openwork-bench-hello",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OpenWorkTesting",
             dependencies: ["CSystemShims", "OpenWorkCore", "OpenWorkJSON", "OpenWorkRPC"],
@@ -179,6 +184,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkBenchTests",
+            dependencies: ["openwork-bench", "openwork", "fake-opencode", "OpenWorkTesting", "OpenWorkJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
