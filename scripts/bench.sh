@@ -33,10 +33,14 @@ if ! command -v hyperfine >/dev/null || ! command -v wrk >/dev/null; then
     fi
 fi
 
+# The release build as we recommend installing it: the Swift runtime and Foundation linked statically, which
+# takes a third off every CLI call's start (dynamic loading and relocation). Its own scratch folder, so it never
+# invalidates the debug build in .build.
+build=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
 for product in openwork openwork-bench openwork-bench-hello fake-opencode; do
-    swift build -c release --product "$product" >&2
+    "${build[@]}" --product "$product" >&2
 done
-bin="$(swift build -c release --show-bin-path)"
+bin="$("${build[@]}" --show-bin-path)"
 built=$(date +%s)
 
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -89,8 +93,8 @@ soak="$(soak_block)"
     echo "The exact commands (\`bash scripts/bench.sh\` runs them in this order):"
     echo
     echo '```sh'
-    echo 'swift build -c release --product openwork        # likewise openwork-bench, openwork-bench-hello, fake-opencode'
-    echo '.build/release/openwork-bench .build/release/openwork   # the suite below; --quick for a smoke run'
+    echo 'swift build -c release --static-swift-stdlib --scratch-path .build-static --product openwork   # likewise openwork-bench, openwork-bench-hello, fake-opencode'
+    echo '.build-static/release/openwork-bench .build-static/release/openwork   # the suite below; --quick for a smoke run'
     echo '# inside it, whole-process timings and HTTP load use:'
     echo 'hyperfine -N --style none --warmup 3 --runs 30 --export-json F "openwork workspace list --json" "curl -sf -H @HEADERS URL/workspaces" ...'
     echo 'wrk -t1 -c16 -d3s --latency -s SCRIPT.lua URL        # SCRIPT.lua (0600) holds the method, body and token'
@@ -111,7 +115,13 @@ soak="$(soak_block)"
 - Registry operations grow with the size of the state file: each mutation rewrites it durably (temp file, fsync,
   `.prev`, rename, fsync of the directory); the raw durable write of the same bytes is the floor.
 - CLI versus `curl`: both are whole processes timed by hyperfine without a shell; the difference is the Swift
-  runtime's start, argument parsing and the client's own connection.
+  runtime's start, argument parsing and the client's own connection. The CLI sends its one request over a plain
+  socket (`LoopbackHTTP`, no event-loop group) straight to a live daemon. Binaries are built with
+  `--static-swift-stdlib`: with the runtime and Foundation linked dynamically, the same commands measured
+  2.2–2.4× `curl` on 2026-11-21 (15 ms against 6.5 ms), of which ~4 ms is dynamic loading alone
+  (`openwork --version`: 10.9 ms dynamic, 7.1 ms static, `curl --version` 7.3 ms). What remains is mostly
+  ArgumentParser building its command tree (generic metadata, reflection): every command names itself
+  (`commandName:`), which saved a further ~3 ms of conformance lookups.
 - `GET /health` against a bare Hummingbird server: both are release builds in their own processes on the default
   event loop group, loaded by the same wrk; the share says how close the control plane is to the framework's
   ceiling on this machine. wrk and the server share the 2 cores.

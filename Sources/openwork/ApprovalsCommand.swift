@@ -65,6 +65,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List pending approvals (approvals.list).",
             discussion: "--json: {\"ok\":true,\"items\":[{id, source, workspaceId, …}]}.")
         @OptionGroup var common: DataDirOptions
@@ -103,6 +104,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         }
 
         static let configuration = CommandConfiguration(
+            commandName: "reply",
             abstract: "Answer a pending approval (approvals.reply); the flag may come before or after the id.")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions

@@ -118,7 +118,8 @@ struct WorkspaceCommand: AsyncParsableCommand {
     )
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a local directory (workspace.add).")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Register a local directory (workspace.add).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
         @Argument(help: "The directory (relative to the current directory, or ~/…).") var path: String
@@ -154,7 +155,8 @@ struct WorkspaceCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the workspaces (workspace.list).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the workspaces (workspace.list).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
 
@@ -164,7 +166,8 @@ struct WorkspaceCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one workspace (workspace.info).")
+        static let configuration = CommandConfiguration(
+            commandName: "info", abstract: "Show one workspace (workspace.info).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
         @Argument(help: "An id, a name or a path.") var id: String
@@ -177,7 +180,8 @@ struct WorkspaceCommand: AsyncParsableCommand {
     }
 
     struct Switch: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a workspace active (workspace.switch).")
+        static let configuration = CommandConfiguration(
+            commandName: "switch", abstract: "Make a workspace active (workspace.switch).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
         @Argument(help: "An id, a name or a path.") var id: String
@@ -191,6 +195,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Forget a workspace; its directory is untouched (workspace.remove).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
@@ -205,6 +210,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
 
     struct Path: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "path",
             abstract: "Ask opencode where the workspace points, starting it if needed (workspace.path).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
@@ -219,6 +225,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
 
     struct Connect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "connect",
             abstract: "What an integrator needs to reach opencode for a workspace (workspace.connect).",
             discussion: "The human output names the auth file instead of printing the password; --json has it all."
         )
@@ -243,6 +250,7 @@ struct InstanceCommand: AsyncParsableCommand {
 
     struct Dispose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dispose",
             abstract: "Free opencode's instance for a workspace; the next use boots a fresh one (instance.dispose).")
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
@@ -262,7 +270,8 @@ struct OpenCodeCommand: AsyncParsableCommand {
         subcommands: [Status.self, Restart.self])
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The supervisor's state (opencode.status).")
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "The supervisor's state (opencode.status).")
         @OptionGroup var common: DataDirOptions
 
         func run() async throws {
@@ -272,6 +281,7 @@ struct OpenCodeCommand: AsyncParsableCommand {
 
     struct Restart: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restart",
             abstract: "Start a fresh opencode now, also out of `failed` (opencode.restart).")
         @OptionGroup var common: DataDirOptions
 

@@ -104,6 +104,7 @@ struct SidecarCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "For each sidecar: what would be used, from where, which version, verified or not.")
 
         @OptionGroup var common: DataDirOptions
@@ -147,6 +148,7 @@ struct SidecarCommand: AsyncParsableCommand {
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resolve",
             abstract: "Find, download (verified) and version-check one sidecar; print its path.")
 
         @Argument(help: "opencode, openwork-server or opencode-router")
