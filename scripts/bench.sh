@@ -33,14 +33,17 @@ if ! command -v hyperfine >/dev/null || ! command -v wrk >/dev/null; then
     fi
 fi
 
-# The release build as we recommend installing it: the Swift runtime and Foundation linked statically, which
-# takes a third off every CLI call's start (dynamic loading and relocation). Its own scratch folder, so it never
-# invalidates the debug build in .build.
-build=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
-for product in openwork openwork-bench openwork-bench-hello fake-opencode; do
-    "${build[@]}" --product "$product" >&2
+# `openwork` is measured as we recommend installing it: the Swift runtime and Foundation linked statically, which
+# takes a third off every CLI call's start (dynamic loading and relocation), in its own scratch folder. The
+# measuring programs are ordinary release builds (openwork-bench links FoundationNetworking, whose static
+# form would need libcurl's development files).
+static=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
+"${static[@]}" --product openwork >&2
+openwork="$("${static[@]}" --show-bin-path)/openwork"
+for product in openwork-bench openwork-bench-hello fake-opencode; do
+    swift build -c release --product "$product" >&2
 done
-bin="$("${build[@]}" --show-bin-path)"
+bin="$(swift build -c release --show-bin-path)"
 built=$(date +%s)
 
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -49,7 +52,7 @@ soak_block() { sed -n '/^<!-- soak -->$/,/^<!-- \/soak -->$/p' BENCHMARKS.md 2>/
 
 if [ "$mode" = soak ]; then
     status=0
-    soak="$("$bin/openwork-bench" soak "${arguments[@]}" "$bin/openwork")" || status=$?
+    soak="$("$bin/openwork-bench" soak "${arguments[@]}" "$openwork")" || status=$?
     echo "$soak"
     kept="$(sed '/^<!-- soak -->$/,/^<!-- \/soak -->$/d' BENCHMARKS.md)"
     {
@@ -67,7 +70,7 @@ if [ "$mode" = soak ]; then
     exit "$status"
 fi
 
-report="$("$bin/openwork-bench" "${arguments[@]}" "$bin/openwork")"
+report="$("$bin/openwork-bench" "${arguments[@]}" "$openwork")"
 finished=$(date +%s)
 if [ "$mode" = quick ]; then
     echo "$report"
@@ -93,8 +96,9 @@ soak="$(soak_block)"
     echo "The exact commands (\`bash scripts/bench.sh\` runs them in this order):"
     echo
     echo '```sh'
-    echo 'swift build -c release --static-swift-stdlib --scratch-path .build-static --product openwork   # likewise openwork-bench, openwork-bench-hello, fake-opencode'
-    echo '.build-static/release/openwork-bench .build-static/release/openwork   # the suite below; --quick for a smoke run'
+    echo 'swift build -c release --static-swift-stdlib --scratch-path .build-static --product openwork   # what is measured'
+    echo 'swift build -c release --product openwork-bench  # likewise openwork-bench-hello, fake-opencode'
+    echo '.build/release/openwork-bench .build-static/release/openwork   # the suite below; --quick for a smoke run'
     echo '# inside it, whole-process timings and HTTP load use:'
     echo 'hyperfine -N --style none --warmup 3 --runs 30 --export-json F "openwork workspace list --json" "curl -sf -H @HEADERS URL/workspaces" ...'
     echo 'wrk -t1 -c16 -d3s --latency -s SCRIPT.lua URL        # SCRIPT.lua (0600) holds the method, body and token'
