@@ -114,7 +114,7 @@ enum SoakBench {
                 if cycle > 1, (cycle - 1) % options.engineRestartEvery == 0 {
                     // The engine dies without stopping its opencode: the next owner must terminate the orphan.
                     let orphan = try await session.opencodePID()
-                    if let warm { outcome.descriptors.append((warm, descriptorCount(session.process.pid))) }
+                    if let warm { outcome.descriptors.append((warm, await settledDescriptorCount(session.process.pid))) }
                     session.process.signal(SIGKILL)
                     _ = try await session.process.waitForExit(within: .seconds(30))
                     session = try SoakSession(options.openwork, environment: environment)
@@ -168,7 +168,7 @@ enum SoakBench {
                 try await verify(model, session: session, stateFile: data, cycle: cycle, outcome: &outcome)
                 sessionCycles += 1
                 if warm == nil, sessionCycles >= min(10, max(1, options.engineRestartEvery / 2)) {
-                    warm = descriptorCount(session.process.pid)
+                    warm = await settledDescriptorCount(session.process.pid)
                 }
                 outcome.cycles = cycle
             } catch {
@@ -176,7 +176,7 @@ enum SoakBench {
                 break
             }
         }
-        if let warm { outcome.descriptors.append((warm, descriptorCount(session.process.pid))) }
+        if let warm { outcome.descriptors.append((warm, await settledDescriptorCount(session.process.pid))) }
         session.process.closeInput()
         _ = try? await session.process.waitForExit(within: .seconds(30))
         await session.process.stop()
@@ -218,6 +218,18 @@ enum SoakBench {
             guard ContinuousClock.now < deadline else { throw BenchError("\(what) still running after 30 s") }
             try await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// The fewest descriptors `pid` holds over 10 samples 50 ms apart. A single sample can catch a connection
+    /// that is only passing through (the approvals event stream reconnecting after a kill, a pooled HTTP
+    /// connection); a leak stays in every sample.
+    static func settledDescriptorCount(_ pid: Int32) async -> Int {
+        var fewest = Int.max
+        for _ in 0..<10 {
+            fewest = min(fewest, descriptorCount(pid))
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return fewest
     }
 
     /// Open file descriptors of `pid` (entries of `/proc/<pid>/fd`).
