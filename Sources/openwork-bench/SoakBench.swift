@@ -114,7 +114,9 @@ enum SoakBench {
                 if cycle > 1, (cycle - 1) % options.engineRestartEvery == 0 {
                     // The engine dies without stopping its opencode: the next owner must terminate the orphan.
                     let orphan = try await session.opencodePID()
-                    if let warm { outcome.descriptors.append((warm, await settledDescriptorCount(session.process.pid))) }
+                    if let warm {
+                        outcome.descriptors.append((warm, await settledDescriptorCount(session.process.pid)))
+                    }
                     session.process.signal(SIGKILL)
                     _ = try await session.process.waitForExit(within: .seconds(30))
                     session = try SoakSession(options.openwork, environment: environment)
