@@ -88,7 +88,7 @@ struct SidecarFixture {
         var files: [String] = []
         while let next = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: sidecarDir + "/" + next, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: sidecarDir + "/" + next, isDirectory: &isDirectory)
             if !isDirectory.boolValue && !next.hasSuffix(".lock") { files.append(next) }
         }
         return files.sorted()

@@ -266,7 +266,7 @@ public actor ApprovalCenter {
         let poll = configuration.idlePoll
         let alarm = Task {
             try? await Task.sleep(for: poll)
-            await self.wake()
+            self.wake()
         }
         // No suspension between this check and installing the waiter: ``stop()`` (cancel, then wake) runs on this
         // actor either before the check or after the waiter is in place.

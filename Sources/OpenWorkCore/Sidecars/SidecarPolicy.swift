@@ -1,5 +1,5 @@
 import Foundation
-public import OpenWorkJSON
+import OpenWorkJSON
 
 /// The binaries openwork resolves, by their manifest names.
 public enum SidecarName: String, Sendable, CaseIterable, Hashable {
