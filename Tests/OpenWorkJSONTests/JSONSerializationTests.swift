@@ -73,7 +73,8 @@ struct JSONSerializationTests {
 
     @Test("reals keep just the digits they need, and stay reals")
     func realPrecision() throws {
-        let value = JSONValue.array([0.1, 0.2, 1.0 / 3.0, 100.0, Double.leastNonzeroMagnitude, 1.7976931348623157e308].map(JSONValue.double))
+        let value = JSONValue.array(
+            [0.1, 0.2, 1.0 / 3.0, 100.0, Double.leastNonzeroMagnitude, 1.7976931348623157e308].map(JSONValue.double))
         let text = try value.serialized()
         let reparsed = try JSONValue(parsing: text)
         #expect(reparsed == value)
