@@ -178,11 +178,6 @@ struct ApprovalsCommand: AsyncParsableCommand {
                     item["workspaceId"]?.stringValue ?? "-", what, details,
                 ]
             }
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                column == 4 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return Describe.columns(rows)
     }
 }

@@ -135,14 +135,7 @@ struct SidecarCommand: AsyncParsableCommand {
                         error.map { "error: \($0)" } ?? item["path"]?.stringValue ?? "",
                     ]
                 }
-            let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            return rows.map { row in
-                row.enumerated().map {
-                    $0.offset == 4
-                        ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
-                }
-                .joined(separator: "  ")
-            }.joined(separator: "\n")
+            return Describe.columns(rows)
         }
     }
 

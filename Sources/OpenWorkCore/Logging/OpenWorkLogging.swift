@@ -2,24 +2,21 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The process-wide logging setup: bootstrapped once by the command that runs, read by whoever forwards child
-/// output. Library users who never bootstrap keep swift-log's default (stderr) and forward nothing.
+/// The process-wide logging setup, bootstrapped once by the command that runs. Library users who never
+/// bootstrap keep swift-log's default handler (stderr); the engine forwards child output only when its
+/// configuration carries settings.
 public enum OpenWorkLogging {
-    private static let installed = Mutex<LogSettings?>(nil)
+    private static let installed = Mutex(false)
 
     /// Installs `settings` as swift-log's handler for every logger. The first call wins (swift-log allows one).
     public static func bootstrap(_ settings: LogSettings) {
-        let first = installed.withLock { current -> Bool in
-            guard current == nil else { return false }
-            current = settings
-            return true
+        let first = installed.withLock { done -> Bool in
+            defer { done = true }
+            return !done
         }
         guard first else { return }
         LoggingSystem.bootstrap { label in OpenWorkLogHandler(label: label, settings: settings) }
     }
-
-    /// The installed settings, if a command bootstrapped them.
-    public static var settings: LogSettings? { installed.withLock { $0 } }
 }
 
 /// Reads settings the way every openwork option does: the flag, then the environment variable, then the default.
