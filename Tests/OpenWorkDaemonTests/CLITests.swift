@@ -1,4 +1,6 @@
 import Foundation
+import OpenWorkCore
+import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkTesting
 import Testing
@@ -109,6 +111,53 @@ struct CLITests {
             let stop = try await fixture.openwork(["daemon", "stop"])
             #expect(stop.output.hasPrefix("daemon stopped"))
         }
+    }
+
+    @Test("a recorded daemon that is alive but not listening: the call never left, so the slow path decides")
+    func liveRecordNotListening() async throws {
+        let fixture = try DaemonFixture("cli-not-listening")
+        // A live process that is not a daemon, recorded as one, on a port nobody listens on.
+        let impostor = try TestProcess("/bin/sleep", ["60"])
+        let port = try Self.closedPort()
+        try FileManager.default.createDirectory(
+            atPath: fixture.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let record: JSONValue = [
+            "pid": .integer(Int64(impostor.pid)), "port": .integer(Int64(port)),
+            "baseUrl": .string("http://127.0.0.1:\(port)"), "startedAt": 1,
+            "startTicks": .integer(Int64(try #require(ProcessIdentity.startTicks(of: impostor.pid)))),
+        ]
+        let state: JSONValue = ["version": 1, "workspaces": [], "daemon": record]
+        try Data(try state.serializedBytes(.pretty)).write(
+            to: URL(fileURLWithPath: fixture.dataDirectory + "/openwork-orchestrator-state.json"))
+        try DaemonToken.generate().write(to: DaemonToken.path(inDataDirectory: fixture.dataDirectory))
+        try await fixture.scoped {
+            // The fast path's connection is refused; without the fallback this would be daemon_unreachable.
+            let status = try await fixture.json(["opencode", "status"])
+            #expect(status.value["kind"] == "daemon_not_running", "\(status.value)")
+            #expect(fixture.daemonProcesses.isEmpty)
+            let list = try await fixture.json(["workspace", "list"])
+            #expect(list.value["ok"] == true, "\(list.value)")
+            #expect(fixture.daemonProcesses.count == 1, "the slow path started a real daemon")
+            #expect(fixture.state?["daemon"]?["pid"]?.int64Value != Int64(impostor.pid))
+        }
+        _ = await impostor.stop(grace: .milliseconds(100))
+    }
+
+    /// A loopback port that was free a moment ago (bound, read, closed).
+    static func closedPort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw TestProcess.Timeout(description: "cannot bind 127.0.0.1:0") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test("boolean flags: --json, --json=yes|1|true, --no-json, --json=no; a bad value is a usage error")
