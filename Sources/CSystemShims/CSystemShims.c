@@ -52,3 +52,127 @@ int openwork_set_child_subreaper(void) {
 
 int openwork_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 int openwork_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : -1; }
+
+#if defined(__linux__)
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+/// Closes every descriptor from `from` up (close_range where the kernel has it, else one by one).
+static void openwork_close_from(int from) {
+#if defined(SYS_close_range)
+    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) == 0) return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = from; fd < (max > 0 ? max : 65536); fd++) close((int)fd);
+}
+
+/// The guard: the child's child, in its group. Only async-signal-safe calls (it is a fork of a threaded
+/// process). Every signal is blocked, so the stop sequence's SIGTERM does not end it early; when its parent
+/// (the supervised child) dies it is sent SIGUSR1 and kills the group, itself included.
+static void openwork_guard(pid_t leader) __attribute__((noreturn));
+static void openwork_guard(pid_t leader) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    openwork_close_from(0);
+    prctl(PR_SET_NAME, "openwork-guard", 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
+    if (getppid() == leader) {
+        sigset_t wake;
+        sigemptyset(&wake);
+        sigaddset(&wake, SIGUSR1);
+        int received = 0;
+        while (sigwait(&wake, &received) != 0) {
+        }
+    }
+    kill(-leader, SIGKILL);
+    _exit(0);
+}
+
+static void openwork_fail(int report, int error) __attribute__((noreturn));
+static void openwork_fail(int report, int error) {
+    ssize_t ignored = write(report, &error, sizeof error);
+    (void)ignored;
+    _exit(127);
+}
+
+int openwork_spawn_tied(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
+                        int stdout_fd, int stderr_fd, pid_t *pid_out) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child < 0) {
+        int error = errno;
+        close(report[0]);
+        close(report[1]);
+        return error;
+    }
+    if (child == 0) {
+        // The child: only async-signal-safe calls until exec. The report end must not sit on 0..2.
+        if (report[1] <= 2) {
+            report[1] = fcntl(report[1], F_DUPFD_CLOEXEC, 3);
+            if (report[1] < 0) _exit(127);
+        }
+        if (setpgid(0, 0) != 0) openwork_fail(report[1], errno);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) openwork_fail(report[1], errno);
+        // The parent may have died before the line above took effect.
+        if (getppid() != parent) _exit(127);
+        pid_t self = getpid();
+        pid_t guard = fork();
+        if (guard < 0) openwork_fail(report[1], errno);
+        if (guard == 0) openwork_guard(self);
+        int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
+        int flags[3] = {O_RDONLY, O_WRONLY, O_WRONLY};
+        // Move the sources above 2 first, so a dup2 onto 0..2 never overwrites a source still needed.
+        for (int i = 0; i < 3; i++) {
+            if (fds[i] >= 0 && fds[i] <= 2) {
+                int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                if (moved < 0) openwork_fail(report[1], errno);
+                fds[i] = moved;
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            int source = fds[i] >= 0 ? fds[i] : open("/dev/null", flags[i] | O_CLOEXEC);
+            if (source < 0 || dup2(source, i) < 0) openwork_fail(report[1], errno);
+        }
+        if (cwd != NULL && chdir(cwd) != 0) openwork_fail(report[1], errno);
+        struct sigaction defaults;
+        memset(&defaults, 0, sizeof defaults);
+        defaults.sa_handler = SIG_DFL;
+        for (int signal = 1; signal < NSIG; signal++) {
+            if (signal != SIGKILL && signal != SIGSTOP) sigaction(signal, &defaults, NULL);
+        }
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        // Everything above 2 goes, but the report pipe, which exec closes (close-on-exec).
+        for (int fd = 3; fd < report[1]; fd++) close(fd);
+        openwork_close_from(report[1] + 1);
+        execve(path, argv, envp);
+        openwork_fail(report[1], errno);
+    }
+    close(report[1]);
+    int error = 0;
+    ssize_t count;
+    do {
+        count = read(report[0], &error, sizeof error);
+    } while (count < 0 && errno == EINTR);
+    close(report[0]);
+    if (count == (ssize_t)sizeof error && error != 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+        return error;
+    }
+    *pid_out = child;
+    return 0;
+}
+#else
+int openwork_spawn_tied(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
+                        int stdout_fd, int stderr_fd, pid_t *pid_out) {
+    (void)path, (void)argv, (void)envp, (void)cwd, (void)stdin_fd, (void)stdout_fd, (void)stderr_fd, (void)pid_out;
+    return ENOSYS;
+}
+#endif

@@ -25,6 +25,7 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         public static let opencodeUnsupportedVersion = Code(rawValue: "opencode_unsupported_version")
         public static let opencodeRoutingMismatch = Code(rawValue: "opencode_routing_mismatch")
         public static let opencodeRequestFailed = Code(rawValue: "opencode_request_failed")
+        public static let opencodeNotFound = Code(rawValue: "opencode_not_found")
         /// A flag or environment variable with a value it cannot have.
         public static let invalidSetting = Code(rawValue: "invalid_setting")
         public static let sidecarNotFound = Code(rawValue: "sidecar_not_found")
@@ -42,7 +43,7 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
             case .invalidPath, .invalidURL, .invalidName, .workspaceAmbiguous: -32_002
             case .stateCorrupt, .stateVersionUnsupported, .stateWriteFailed, .dataDirUnusable: -32_003
             case .registryBusy, .dataDirLocked: -32_004
-            case .opencodeUnavailable, .opencodeStartFailed, .opencodeUnsupportedVersion: -32_005
+            case .opencodeUnavailable, .opencodeStartFailed, .opencodeUnsupportedVersion, .opencodeNotFound: -32_005
             case .opencodeRoutingMismatch, .opencodeRequestFailed: -32_006
             case .sidecarNotFound, .sidecarIntegrity, .sidecarManifestInvalid, .sidecarDownloadFailed,
                 .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe:

@@ -32,8 +32,8 @@ extension Operations {
                 result: RPCResultDescription("status", schema: ["type": "object"]), decoding: RestartParams.self
             ) { params in
                 let engine = try need()
-                try await engine.restartOpenCode()
-                if params.wait ?? true { try await engine.waitUntilReady() }
+                let replaced = try await engine.restartOpenCode()
+                if params.wait ?? true { try await engine.waitUntilReady(newerThan: replaced) }
                 return await engine.opencodeStatus()
             },
             RPCMethod(

@@ -125,11 +125,10 @@ struct CommandLineContractTests {
         _ = try await events.nextJSON()
         _ = try await global.nextJSON()
 
-        let sent = ContinuousClock.now
         server.testProcess.signal(signal)
-        let exit = try await server.testProcess.waitForExit(within: .seconds(5))
+        // A hang deadline: without the fix an open stream holds the server forever.
+        let exit = try await server.testProcess.waitForExit(within: .seconds(30))
         #expect(exit.code == 0)
-        #expect(ContinuousClock.now - sent < .seconds(3))
         _ = try await events.waitForEnd(within: .seconds(5))
         _ = try await global.waitForEnd(within: .seconds(5))
     }

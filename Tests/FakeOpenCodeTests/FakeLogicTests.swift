@@ -81,7 +81,12 @@ struct FakeLogicTests {
         #expect(knobs.stdoutNoise == ["a", "b"] && knobs.stderrNoise == ["c"])
         #expect(knobs.failBootPattern == "*x*" && knobs.heartbeatInterval == .milliseconds(250))
         #expect(knobs.grandchildPIDFile == "/tmp/g" && knobs.requestLogPath == "/tmp/log")
-        #expect(Knobs.names.count == 19)
+        #expect(Knobs.names.count == 21)
+        let killing = try Knobs(environment: [
+            "FAKE_OPENCODE_KILL_PARENT": "listening", "FAKE_OPENCODE_GRANDCHILD_ESCAPES": "yes",
+        ])
+        #expect(killing.killParentAt == "listening" && killing.grandchildEscapes)
+        #expect(throws: Knobs.Invalid.self) { try Knobs(environment: ["FAKE_OPENCODE_KILL_PARENT": "later"]) }
         #expect(try Knobs(environment: ["FAKE_OPENCODE_LEGACY_PERMISSIONS_ONLY": "1"]).legacyPermissionsOnly)
         #expect(try Knobs(environment: [:]) == Knobs())
 

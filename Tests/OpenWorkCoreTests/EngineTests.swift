@@ -207,16 +207,28 @@ struct EngineTests {
         let tuning: Tuning = { $0.policy.maximumStartFailures = 5 }
         try await withEngine(executable: wrapper, tune: tuning) { engine in
             _ = try await engine.add(path: a, name: nil, cwd: nil)
+            let events = engine.events.subscribe()
+            // Never ready yet: the first start failure is the caller's answer at once (a bad binary).
             do {
                 _ = try await engine.path(a, cwd: nil)
                 Issue.record("served while broken")
+            } catch let error as OpenWorkError {
+                #expect(error.code == .opencodeStartFailed)
+                #expect(error.details["lastExit"] == ["code": 3])
+                #expect(error.details["stderr"]?.arrayValue?.contains("broken on purpose") == true)
+            }
+            // Supervision goes on in the background until the crash loop gives up.
+            for await event in events where event["type"] == "opencode.failed" { break }
+            #expect(await engine.supervisor.currentPhase == .failed)
+            do {
+                _ = try await engine.path(a, cwd: nil)
+                Issue.record("served while failed")
             } catch let error as OpenWorkError {
                 #expect(error.code == .opencodeUnavailable)
                 #expect(error.details["state"] == "failed")
                 #expect(error.details["lastExit"] == ["code": 3])
                 #expect(error.details["stderr"]?.arrayValue?.contains("broken on purpose") == true)
             }
-            #expect(await engine.supervisor.currentPhase == .failed)
             try FileManager.default.removeItem(atPath: flag)
             // Still failed: no spawns until someone asks.
             try await Task.sleep(for: .milliseconds(100))
@@ -246,7 +258,7 @@ struct EngineTests {
                 return pid != Int64(first)
             }
             #expect(replaced)
-            #expect(clock.now - start < .seconds(15), "a hang deadline; the figure is in BENCHMARKS.md")
+            #expect(clock.now - start < .seconds(60), "a hang deadline; the figure is in BENCHMARKS.md")
             #expect(FakeOpenCode.isGone(first))
             _ = try await engine.path(a, cwd: nil)
         }
@@ -269,7 +281,7 @@ struct EngineTests {
             Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(FakeOpenCode.isGone(child))
         #expect(await FakeOpenCode.eventually(within: .seconds(5)) { FakeOpenCode.isGone(grandchild) })
-        #expect(ContinuousClock.now - clock < .seconds(15), "a hang deadline")
+        #expect(ContinuousClock.now - clock < .seconds(60), "a hang deadline")
     }
 
     @Test("an opencode that never becomes ready is killed after the start timeout and counted (R7)")
@@ -375,6 +387,86 @@ struct EngineTests {
             }
             #expect(try await first.list()["workspaces"]?.arrayValue?.count == 2)
             _ = try await first.path(b, cwd: nil)
+        }
+    }
+
+    @Test("removing a warm workspace disposes its instance in opencode (instance.disposed)")
+    func removeDisposesTheInstance() async throws {
+        try await withEngine { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.add(path: b, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            _ = try await engine.path(b, cwd: nil)
+            #expect(try await Self.instances(engine) == [a, b].sorted())
+            let events = engine.events.subscribe()
+            let removed = try await engine.remove(a, cwd: nil)
+            let id = try #require(removed["workspace"]?["id"]?.stringValue)
+            var seen: [String] = []
+            for await event in events {
+                guard let type = event["type"]?.stringValue else { continue }
+                if type == "instance.disposed" { #expect(event["workspaceId"] == .string(id)) }
+                seen.append(type)
+                if type == "workspace.removed" { break }
+            }
+            #expect(seen == ["instance.disposed", "workspace.removed"])
+            #expect(try await Self.instances(engine) == [b], "opencode no longer holds the removed directory")
+            // A cold workspace goes without a word to opencode.
+            _ = try await engine.dispose(b, cwd: nil)
+            let quiet = engine.events.subscribe()
+            _ = try await engine.remove(b, cwd: nil)
+            for await event in quiet {
+                #expect(event["type"] == "workspace.removed")
+                break
+            }
+        }
+    }
+
+    @Test("the default probe settings replace a hung opencode within 10 s (hangBudget)")
+    func defaultHangBudget() {
+        let defaults = Supervisor.Configuration(executable: "opencode", environment: [:])
+        #expect(defaults.hangBudget == .seconds(9))
+        #expect(defaults.hangBudget <= .seconds(10))
+        #expect(defaults.probeMisses >= 2, "one slow probe on a loaded machine is not a hang")
+    }
+
+    @Test("with the default probe settings, a SIGSTOPped opencode is found and replaced")
+    func hungIsReplacedWithDefaults() async throws {
+        let defaults = Supervisor.Configuration(executable: "opencode", environment: [:])
+        let tuning: Tuning = {
+            $0.probeInterval = defaults.probeInterval
+            $0.probeTimeout = defaults.probeTimeout
+            $0.probeMisses = defaults.probeMisses
+            $0.hungGrace = defaults.hungGrace
+        }
+        try await withEngine(tune: tuning) { engine in
+            _ = try await engine.add(path: a, name: nil, cwd: nil)
+            _ = try await engine.path(a, cwd: nil)
+            let hung = try #require(await Self.pid(engine))
+            let events = engine.events.subscribe()
+            let clock = ContinuousClock()
+            let start = clock.now
+            kill(hung, SIGSTOP)
+            var seen: [String] = []
+            for await event in events {
+                guard let type = event["type"]?.stringValue, type.hasPrefix("opencode.") else { continue }
+                seen.append(type)
+                if type == "opencode.unhealthy" || type == "opencode.exited" {
+                    #expect(event["pid"]?.int64Value == Int64(hung))
+                }
+                if type == "opencode.ready" {
+                    #expect(event["pid"]?.int64Value != Int64(hung))
+                    break
+                }
+            }
+            #expect(
+                seen == [
+                    "opencode.unhealthy", "opencode.exited", "opencode.restarting", "opencode.starting",
+                    "opencode.ready",
+                ])
+            #expect(FakeOpenCode.isGone(hung))
+            print(
+                "hang: a SIGSTOPped opencode was replaced \(clock.now - start) after the stop (budget \(defaults.hangBudget) + start)"
+            )
         }
     }
 }

@@ -191,7 +191,7 @@ struct DaemonLifecycleTests {
         }
     }
 
-    @Test("a daemon SIGKILLed with opencode running: the next start terminates the orphan, one opencode (R8)")
+    @Test("a daemon SIGKILLed with opencode running: opencode dies with it, the next start serves one (R8)")
     func killedDaemonLeavesNoOrphan() async throws {
         let fixture = try DaemonFixture()
         let workspace = try fixture.root.makeDirectories("w/project")[0]
@@ -203,14 +203,12 @@ struct DaemonLifecycleTests {
             let orphan = try #require(fixture.state?["opencode"]?["pid"]?.int64Value.flatMap { Int32(exactly: $0) })
             kill(firstPID, SIGKILL)
             #expect(await FakeOpenCode.eventually { FakeOpenCode.isGone(firstPID) })
-            #expect(!FakeOpenCode.isGone(orphan))
+            // The kernel ends the opencode of a dead engine; OrphanTests covers every instant of the start.
+            #expect(await FakeOpenCode.eventually(within: .seconds(20)) { FakeOpenCode.isGone(orphan) })
 
-            let started = ContinuousClock.now
             let second = try await fixture.json(["daemon", "start"])
             #expect(second.value["ok"] == true)
             #expect(second.value["alreadyRunning"] == false)
-            #expect(ContinuousClock.now - started < .seconds(5))
-            #expect(FakeOpenCode.isGone(orphan), "the orphan is terminated when the new daemon takes ownership")
             let path = try await Self.call(fixture, "workspace.path", ["id": .string(workspace)])
             #expect(path["result"]?["path"]?["directory"]?.stringValue == workspace)
             #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)

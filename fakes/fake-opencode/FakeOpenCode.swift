@@ -32,13 +32,14 @@ enum FakeOpenCode {
     }
 
     private static func serve(_ options: ServeOptions, knobs: Knobs, environment: [String: String]) async -> Never {
+        if knobs.killParentAt == "start" { SystemCalls.killParent() }
         for line in knobs.stdoutNoise { SystemCalls.writeAll(line + "\n", to: SystemCalls.standardOutput) }
         for line in knobs.stderrNoise { SystemCalls.writeAll(line + "\n", to: SystemCalls.standardError) }
         if let code = knobs.exitCode { SystemCalls.exitImmediately(code) }
 
         var grandchild: Int32?
         if knobs.spawnGrandchild {
-            grandchild = SystemCalls.spawnSleeper(seconds: 3600)
+            grandchild = SystemCalls.spawnSleeper(seconds: 3600, newSession: knobs.grandchildEscapes)
             if let path = knobs.grandchildPIDFile, let pid = grandchild {
                 try? "\(pid)\n".write(toFile: path, atomically: true, encoding: .utf8)
             }
@@ -72,6 +73,7 @@ enum FakeOpenCode {
                 to: SystemCalls.standardOutput
             )
             server.log.log(.info, service: "server", "listening", ["port": String(port)])
+            if knobs.killParentAt == "listening" { SystemCalls.killParent() }
             if let delay = knobs.crashAfter {
                 Task {
                     try? await Task.sleep(for: delay)

@@ -28,6 +28,11 @@ struct Knobs: Equatable, Sendable {
     var spawnGrandchild = false
     /// Where to write the grandchild's pid.
     var grandchildPIDFile: String?
+    /// The grandchild leaves the fake's process group (a new session, as a daemonizing tool would).
+    var grandchildEscapes = false
+    /// SIGKILL the fake's parent (the engine) at this point of the start: `start` (before anything else) or
+    /// `listening` (right after the listening line), to test what a dying engine leaves behind.
+    var killParentAt: String?
     /// Lines printed on stdout before anything else.
     var stdoutNoise: [String] = []
     /// Lines printed on stderr before anything else.
@@ -62,6 +67,8 @@ struct Knobs: Equatable, Sendable {
         "IGNORE_SIGTERM": "a boolean",
         "SPAWN_GRANDCHILD": "a boolean",
         "GRANDCHILD_PIDFILE": "a file path",
+        "GRANDCHILD_ESCAPES": "a boolean",
+        "KILL_PARENT": "start or listening",
         "STDOUT_NOISE": "text (one line per line)",
         "STDERR_NOISE": "text (one line per line)",
         "BOOT_DELAY_MS": "milliseconds",
@@ -98,6 +105,10 @@ struct Knobs: Equatable, Sendable {
         case "IGNORE_SIGTERM": ignoreSIGTERM = try Self.boolean(name, value)
         case "SPAWN_GRANDCHILD": spawnGrandchild = try Self.boolean(name, value)
         case "GRANDCHILD_PIDFILE": grandchildPIDFile = value.isEmpty ? nil : value
+        case "GRANDCHILD_ESCAPES": grandchildEscapes = try Self.boolean(name, value)
+        case "KILL_PARENT":
+            guard ["start", "listening"].contains(value) else { throw Self.invalid(name, value) }
+            killParentAt = value
         case "STDOUT_NOISE": stdoutNoise = Self.lines(value)
         case "STDERR_NOISE": stderrNoise = Self.lines(value)
         case "BOOT_DELAY_MS": bootDelay = try Self.milliseconds(name, value)

@@ -57,6 +57,11 @@ enum SystemCalls {
         _exit(code)
     }
 
+    /// SIGKILL to the parent process (the `KILL_PARENT` knob: an engine dying at a chosen instant).
+    static func killParent() {
+        kill(getppid(), SIGKILL)
+    }
+
     /// Opens `path` for appending (created 0644 when missing); `nil` when it cannot be opened.
     static func openForAppending(_ path: String) -> Int32? {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
@@ -65,7 +70,7 @@ enum SystemCalls {
 
     /// Starts `sleep <seconds>` in this process's own process group, stdio on /dev/null, default signal
     /// dispositions; returns its pid. The child is never waited for: it lives until something kills it.
-    static func spawnSleeper(seconds: Int) -> Int32? {
+    static func spawnSleeper(seconds: Int, newSession: Bool = false) -> Int32? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -85,7 +90,8 @@ enum SystemCalls {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let arguments = ["sleep", String(seconds)]
+        // `setsid` (util-linux) execs `sleep` in a new session without forking, since the child leads no group.
+        let arguments = (newSession ? ["setsid"] : []) + ["sleep", String(seconds)]
         var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         pointers.append(nil)
         defer {
@@ -94,7 +100,7 @@ enum SystemCalls {
         var child: pid_t = 0
         let status = pointers.withUnsafeBufferPointer { argv -> Int32 in
             guard let base = argv.baseAddress else { return EINVAL }
-            return posix_spawnp(&child, "sleep", &actions, &attributes, base, environ)
+            return posix_spawnp(&child, arguments[0], &actions, &attributes, base, environ)
         }
         return status == 0 ? child : nil
     }

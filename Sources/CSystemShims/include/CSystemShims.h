@@ -21,4 +21,17 @@ int openwork_wait_exit_code(int status);
 /// The terminating signal of a wait status, or -1 when the child was not killed by a signal.
 int openwork_wait_signal(int status);
 
+/// Starts `path` like posix_spawn does for ProcessSpawner (its own process group, signal dispositions reset,
+/// mask cleared, `stdin_fd`/`stdout_fd`/`stderr_fd` on 0/1/2 or /dev/null when -1, every other descriptor
+/// closed, `cwd` when not NULL), and ties its lifetime to the calling thread (Linux):
+/// - the child gets SIGKILL when the thread that called this function exits (PR_SET_PDEATHSIG), which
+///   happens when this process dies, however it dies;
+/// - a guard process in the child's group, the child's own child, kills the whole group with SIGKILL once the
+///   child is gone, so no grandchild outlives it either.
+/// Call it from a thread that lives as long as the child (e.g. the one that reaps it).
+/// Returns 0 and the pid in `pid_out`, or the errno of the failure (of fork, or of exec in the child).
+/// Elsewhere than Linux it returns ENOSYS.
+int openwork_spawn_tied(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
+                        int stdout_fd, int stderr_fd, pid_t *pid_out);
+
 #endif

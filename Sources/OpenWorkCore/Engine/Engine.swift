@@ -47,6 +47,30 @@ public actor Engine {
             self.environment = environment
         }
 
+        /// When a binary was named by path (`--opencode-bin`, `OPENWORK_OPENCODE_BIN`), it must be an executable
+        /// file: a daemon checks it before it starts, so `daemon start` fails at once with `opencode_not_found`
+        /// instead of on the first call that needs opencode.
+        public func checkExplicitOpenCode() throws(OpenWorkError) {
+            guard let explicit = opencodeExecutable ?? environment["OPENWORK_OPENCODE_BIN"], explicit.contains("/")
+            else { return }
+            var info = stat()
+            let why: String? =
+                if stat(explicit, &info) != 0 {
+                    String(cString: strerror(errno))
+                } else if (info.st_mode & S_IFMT) != S_IFREG {
+                    "not a regular file"
+                } else if access(explicit, X_OK) != 0 {
+                    "not executable"
+                } else {
+                    nil
+                }
+            guard let why else { return }
+            throw OpenWorkError(
+                .opencodeNotFound,
+                "no opencode at \(explicit): \(why) (set --opencode-bin or OPENWORK_OPENCODE_BIN to an opencode executable)",
+                details: ["executable": .string(explicit)])
+        }
+
         /// The opencode executable to run: the explicit one, else the environment's, else the first `opencode`
         /// on PATH, else plain `opencode` (which then fails to start with a clear error).
         public var resolvedExecutable: String {
@@ -100,6 +124,7 @@ public actor Engine {
         if let log = configuration.log {
             supervisorConfiguration.onOutputLine = { line in log.forward(childLine: line, component: "opencode") }
         }
+        supervisorConfiguration.owner = configuration.dataDirectory.path
         configuration.tuneSupervisor(&supervisorConfiguration)
         var settingsError: OpenWorkError?
         var settings = configuration.sidecars
@@ -205,10 +230,13 @@ public actor Engine {
     }
 
     /// Starts a fresh opencode now (also out of state `failed`).
-    public func restartOpenCode() async throws(OpenWorkError) {
+    ///
+    /// - Returns: the generation of the child it replaces; ``waitUntilReady(newerThan:)`` waits for a newer one.
+    @discardableResult
+    public func restartOpenCode() async throws(OpenWorkError) -> Int {
         try await own()
         try await resolveOpenCode()
-        await supervisor.restart()
+        return await supervisor.restart()
     }
 
     /// The endpoint of the supervised opencode once it is ready.
@@ -237,36 +265,44 @@ public actor Engine {
         opencodeResolving = task
         let outcome = await task.value
         opencodeResolving = nil
-        let resolution = try outcome.get()
+        let resolution: SidecarResolution
+        do {
+            resolution = try outcome.get()
+        } catch  where error.code == .sidecarNotFound && error.details["sidecar"] == "opencode" {
+            // The same failure the supervisor reports for a path it cannot run, named for what it is.
+            throw OpenWorkError(.opencodeNotFound, error.message, details: error.details)
+        }
         if opencodeResolution == nil {
             await supervisor.use(executable: resolution.path)
             opencodeResolution = resolution
         }
     }
 
-    /// Waits until opencode is ready (for `opencode.restart`).
-    public func waitUntilReady() async throws(OpenWorkError) {
-        _ = try await readyEndpoint(within: configuration.readyDeadline)
+    /// Waits until opencode is ready (for `opencode.restart`): a child newer than `generation`.
+    public func waitUntilReady(newerThan generation: Int = 0) async throws(OpenWorkError) {
+        try await own()
+        try await resolveOpenCode()
+        _ = try await supervisor.readyEndpoint(within: configuration.readyDeadline, newerThan: generation)
     }
 
-    /// An opencode recorded by an engine that died (same pid *and* start time) is terminated before anything
-    /// new is spawned: never an orphan, never a duplicate. It is not adopted: its password was never known to
-    /// this process, so it could not be verified as ours.
+    /// Every process an engine that died left for this data directory is terminated before anything new is
+    /// spawned: never an orphan, never a duplicate. Two ways to find them: the child recorded in the state file
+    /// (same pid *and* start time), and on Linux every process marked with this data directory in its
+    /// environment (see ``OwnedProcesses``), which also finds a child its engine died too early to record. They
+    /// are not adopted: their password was never known to this process, so they could not be verified as ours.
     private func terminateOrphan() async {
-        guard let record = try? await registry.state().opencode,
+        var found = OwnedProcesses.marked(owner: configuration.dataDirectory.path)
+        if let record = try? await registry.state().opencode,
             let pid = record["pid"]?.int64Value.flatMap({ Int32(exactly: $0) }),
-            let ticks = record["startTicks"]?.int64Value.flatMap({ UInt64(exactly: $0) })
-        else { return }
-        let group = record["pgid"]?.int64Value.flatMap { Int32(exactly: $0) } ?? pid
-        if ProcessIdentity.isAlive(pid: pid, startTicks: ticks) {
-            kill(-group, SIGTERM)
-            kill(-group, SIGCONT)
-            let deadline = ContinuousClock.now + .seconds(5)
-            while ProcessIdentity.isAlive(pid: pid, startTicks: ticks) && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            kill(-group, SIGKILL)
-            events.publish("opencode.orphan_terminated", ["pid": .integer(Int64(pid))])
+            let ticks = record["startTicks"]?.int64Value.flatMap({ UInt64(exactly: $0) }),
+            ProcessIdentity.isAlive(pid: pid, startTicks: ticks), !found.contains(where: { $0.pid == pid })
+        {
+            let group = record["pgid"]?.int64Value.flatMap { Int32(exactly: $0) } ?? pid
+            found.append(OwnedProcesses.Found(pid: pid, group: group, startTicks: ticks))
+        }
+        await OwnedProcesses.terminate(found, grace: .seconds(5))
+        for process in found {
+            events.publish("opencode.orphan_terminated", ["pid": .integer(Int64(process.pid))])
         }
         try? await registry.setRecord(.opencode, nil)
     }
@@ -302,11 +338,36 @@ public actor Engine {
         return await changed(change)
     }
 
+    /// Removes a workspace; a warm one's instance is disposed first, so opencode frees it (`instance.disposed`).
     public func remove(_ reference: String, cwd: String?) async throws(OpenWorkError) -> JSONValue {
-        let change = try await registry.remove(reference, cwd: cwd)
-        warm[change.workspace.id] = nil
+        let workspace = try await registry.workspace(reference, cwd: cwd)
+        await disposeIfWarm(workspace)
+        let change = try await registry.remove(workspace.id, cwd: cwd)
         events.publish("workspace.removed", ["workspaceId": .string(change.workspace.id)])
         return await changed(change)
+    }
+
+    /// Disposes the instance of a workspace that is about to become unreachable, when opencode holds one for it
+    /// (it is warm and the opencode that created it is the ready one). A failure is logged, not thrown: the
+    /// workspace goes either way, and an instance of a dead opencode is gone with it.
+    private func disposeIfWarm(_ workspace: Workspace) async {
+        guard await isWarm(workspace.id), let endpoint = await supervisor.endpointIfReady else {
+            warm[workspace.id] = nil
+            return
+        }
+        do {
+            _ = try await client.disposeInstance(
+                endpoint, directory: workspace.path, timeout: configuration.requestTimeout)
+            if warm.removeValue(forKey: workspace.id) != nil {
+                events.publish(
+                    "instance.disposed", ["workspaceId": .string(workspace.id), "directory": .string(workspace.path)])
+            }
+        } catch {
+            warm[workspace.id] = nil
+            configuration.logger.warning(
+                "could not dispose the instance of a removed workspace: \(error.description)",
+                metadata: ["workspaceId": "\(workspace.id)"])
+        }
     }
 
     private func changed(_ change: Registry.Change) async -> JSONValue {

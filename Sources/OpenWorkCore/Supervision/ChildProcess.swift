@@ -20,7 +20,7 @@ public final class ChildProcess: Sendable {
     public let executable: String
     private let output: LineBuffer
     private let errors: LineBuffer
-    private let exitState = ExitState()
+    private let exitState: ExitState
 
     /// How a child ended.
     public enum Exit: Sendable, Hashable, CustomStringConvertible {
@@ -44,9 +44,15 @@ public final class ChildProcess: Sendable {
 
     public struct SpawnError: Error, CustomStringConvertible {
         public var description: String
+        /// The errno of the failure, when there is one (`ENOENT`: no such file, `EACCES`: not executable).
+        public var errorNumber: Int32?
     }
 
     /// Starts `executable` with `arguments` and exactly `environment`.
+    ///
+    /// - Important: On Linux the child cannot outlive this process: it is spawned by its reaper thread, which
+    ///   lives until the child is reaped, with ``ProcessSpawner/Lifetime/endsWithSpawningThread``. If this
+    ///   process dies, however it dies, the kernel kills the child and a guard kills the rest of its group.
     public init(
         executable: String,
         arguments: [String],
@@ -55,32 +61,38 @@ public final class ChildProcess: Sendable {
         keepLines: Int = 200,
         onLine: (@Sendable (String) -> Void)? = nil
     ) throws(SpawnError) {
-        let spawned: ProcessSpawner.Spawned
-        do {
-            spawned = try ProcessSpawner.spawn(
-                executable: executable, arguments: arguments, environment: environment,
-                workingDirectory: workingDirectory)
-        } catch {
-            throw SpawnError(description: error.description)
+        let exitState = ExitState()
+        let handoff = SpawnHandoff()
+        let thread = Thread {
+            let spawned: ProcessSpawner.Spawned
+            do throws(ProcessSpawner.Failure) {
+                spawned = try ProcessSpawner.spawn(
+                    executable: executable, arguments: arguments, environment: environment,
+                    workingDirectory: workingDirectory, lifetime: .endsWithSpawningThread)
+            } catch {
+                handoff.put(.failure(SpawnError(description: error.description, errorNumber: error.errorNumber)))
+                return
+            }
+            handoff.put(.success(spawned))
+            // This thread is the child's parent thread: it must not end before the child (see above).
+            var status: Int32 = 0
+            while waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR {}
+            let code = openwork_wait_exit_code(status)
+            exitState.finish(code >= 0 ? .exited(code) : .signaled(openwork_wait_signal(status)))
         }
+        thread.name = "openwork.reaper"
+        thread.start()
+        let spawned = try handoff.take().get()
         guard let output = spawned.output, let errors = spawned.errors else {
             preconditionFailure("pipes were asked for")
         }
         let child = spawned.pid
+        self.exitState = exitState
         self.pid = child
         self.executable = executable
         self.startTicks = ProcessIdentity.startTicks(of: child)
         self.output = LineBuffer(descriptor: output, keep: keepLines, name: "stdout", onLine: onLine)
         self.errors = LineBuffer(descriptor: errors, keep: keepLines, name: "stderr", onLine: onLine)
-        let exitState = self.exitState
-        let thread = Thread {
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-            let code = openwork_wait_exit_code(status)
-            exitState.finish(code >= 0 ? .exited(code) : .signaled(openwork_wait_signal(status)))
-        }
-        thread.name = "openwork.reaper.\(child)"
-        thread.start()
     }
 
     /// Lines the child wrote to stdout, as they arrive, from the first; ends at end of file.
@@ -119,13 +131,6 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// Sends a signal to the whole process group (nothing once the child is reaped: the group id could be
-    /// reused).
-    public func signalGroup(_ signal: Int32) {
-        guard exit == nil else { return }
-        kill(-pid, signal)
-    }
-
     /// SIGTERM and SIGCONT to the group, up to `grace` to exit, then SIGKILL to the group.
     ///
     /// - Returns: how the child ended.
@@ -147,6 +152,23 @@ public final class ChildProcess: Sendable {
             if let exit = await waitForExit(timeout: .seconds(1)) { return exit }
             kill(-pid, SIGKILL)
         }
+    }
+}
+
+/// The outcome of a spawn, handed from the reaper thread that made it to the initializer waiting for it.
+private final class SpawnHandoff: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private var result: Result<ProcessSpawner.Spawned, ChildProcess.SpawnError>?
+
+    func put(_ result: Result<ProcessSpawner.Spawned, ChildProcess.SpawnError>) {
+        self.result = result
+        ready.signal()
+    }
+
+    func take() -> Result<ProcessSpawner.Spawned, ChildProcess.SpawnError> {
+        ready.wait()
+        guard let result else { preconditionFailure("signalled after the result was set") }
+        return result
     }
 }
 

@@ -30,8 +30,21 @@ public enum ProcessSpawner {
         case appending(toFile: String)
     }
 
+    /// How long the process may live.
+    public enum Lifetime: Sendable, Hashable {
+        /// As long as it likes: it survives this process (a detached daemon, a test's child).
+        case independent
+        /// No longer than the calling thread, hence no longer than this process (Linux): killed by the kernel
+        /// when the thread that spawned it exits, however this process dies, and its whole group with it (see
+        /// `openwork_spawn_tied`). Spawn from a thread that outlives the child, e.g. the one that reaps it.
+        /// Elsewhere it is ``independent``.
+        case endsWithSpawningThread
+    }
+
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        /// The errno of the failure, when there is one (`ENOENT`: no such file, `EACCES`: not executable).
+        public var errorNumber: Int32?
     }
 
     public static func spawn(
@@ -41,7 +54,8 @@ public enum ProcessSpawner {
         workingDirectory: String? = nil,
         pipeInput: Bool = false,
         output destination: Output = .pipes,
-        newSession: Bool = false
+        newSession: Bool = false,
+        lifetime: Lifetime = .independent
     ) throws(Failure) -> Spawned {
         var input: [Int32] = [-1, -1]
         var output: [Int32] = [-1, -1]
@@ -51,8 +65,16 @@ public enum ProcessSpawner {
             !piped || openwork_pipe_cloexec(&output) == 0, !piped || openwork_pipe_cloexec(&errors) == 0
         else {
             for descriptor in input + output + errors where descriptor >= 0 { close(descriptor) }
-            throw Failure(description: "cannot create pipes: \(String(cString: strerror(errno)))")
+            throw Failure(description: "cannot create pipes: \(String(cString: strerror(errno)))", errorNumber: errno)
         }
+        #if os(Linux)
+            if lifetime == .endsWithSpawningThread, destination == .pipes, !newSession {
+                return try spawnTied(
+                    executable: executable, arguments: arguments, environment: environment,
+                    workingDirectory: workingDirectory, input: input, output: output, errors: errors,
+                    pipeInput: pipeInput)
+            }
+        #endif
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -66,7 +88,7 @@ public enum ProcessSpawner {
             posix_spawn_file_actions_adddup2(&actions, output[1], 1)
             posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
         case .appending(let file):
-            posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
         if let workingDirectory { _ = openwork_spawn_addchdir(&actions, workingDirectory) }
@@ -94,12 +116,42 @@ public enum ProcessSpawner {
         for descriptor in [input[0], output[1], errors[1]] where descriptor >= 0 { close(descriptor) }
         guard status == 0 else {
             for descriptor in [input[1], output[0], errors[0]] where descriptor >= 0 { close(descriptor) }
-            throw Failure(description: "cannot start \(executable): \(String(cString: strerror(status)))")
+            throw Failure(
+                description: "cannot start \(executable): \(String(cString: strerror(status)))", errorNumber: status)
         }
         return Spawned(
             pid: child, input: pipeInput ? input[1] : nil, output: piped ? output[0] : nil,
             errors: piped ? errors[0] : nil)
     }
+
+    #if os(Linux)
+        /// The ``Lifetime/endsWithSpawningThread`` spawn: fork and exec in C, with the same setup as above.
+        private static func spawnTied(
+            executable: String, arguments: [String], environment: [String: String], workingDirectory: String?,
+            input: [Int32], output: [Int32], errors: [Int32], pipeInput: Bool
+        ) throws(Failure) -> Spawned {
+            var child: pid_t = 0
+            let envp = environment.map { "\($0.key)=\($0.value)" }
+            let status = withCStringArray([executable] + arguments) { argv in
+                withCStringArray(envp) { env in
+                    let stdin = pipeInput ? input[0] : -1
+                    guard let workingDirectory else {
+                        return openwork_spawn_tied(executable, argv, env, nil, stdin, output[1], errors[1], &child)
+                    }
+                    return openwork_spawn_tied(
+                        executable, argv, env, workingDirectory, stdin, output[1], errors[1], &child)
+                }
+            }
+            for descriptor in [input[0], output[1], errors[1]] where descriptor >= 0 { close(descriptor) }
+            guard status == 0 else {
+                for descriptor in [input[1], output[0], errors[0]] where descriptor >= 0 { close(descriptor) }
+                throw Failure(
+                    description: "cannot start \(executable): \(String(cString: strerror(status)))", errorNumber: status
+                )
+            }
+            return Spawned(pid: child, input: pipeInput ? input[1] : nil, output: output[0], errors: errors[0])
+        }
+    #endif
 
     private static func withCStringArray<R>(
         _ strings: [String],

@@ -22,10 +22,18 @@ public actor Supervisor {
         public var password: String = Supervisor.randomSecret()
         public var startTimeout: Duration = .seconds(30)
         public var versionTimeout: Duration = .seconds(10)
-        public var probeInterval: Duration = .seconds(5)
+        /// Health probes of a ready child: one every `probeInterval`, each allowed `probeTimeout`; `probeMisses`
+        /// failures in a row mean it hangs. See ``hangBudget``.
+        public var probeInterval: Duration = .seconds(2)
         public var probeTimeout: Duration = .seconds(2)
-        public var probeMisses = 3
+        public var probeMisses = 2
+        /// How long a child asked to stop may take after SIGTERM before SIGKILL.
         public var stopGrace: Duration = .seconds(5)
+        /// The same for a child found hung: it answered nothing for `probeMisses` probes, so it gets less.
+        public var hungGrace: Duration = .seconds(1)
+        /// The data directory of the engine, put in the child's environment as ``ownerVariable`` so a later
+        /// engine can find (and stop) every process this one started, recorded or not.
+        public var owner: String?
         public var policy = RestartPolicy()
         /// Receives every line the child writes to stdout or stderr, as it arrives (e.g. to forward it to the log).
         public var onOutputLine: (@Sendable (String) -> Void)?
@@ -34,7 +42,18 @@ public actor Supervisor {
             self.executable = executable
             self.environment = environment
         }
+
+        /// The longest a hung child (one that stops answering, e.g. SIGSTOPped) stays in place: the hang can
+        /// begin right after a good probe, then `probeMisses` probes of `probeInterval + probeTimeout` each fail,
+        /// then the child gets `hungGrace` to exit. A replacement starts right after (no backoff for the first
+        /// exit beyond the policy's floor). With the defaults: 2 × (2 s + 2 s) + 1 s = 9 s.
+        public var hangBudget: Duration {
+            (probeInterval + probeTimeout) * probeMisses + hungGrace
+        }
     }
+
+    /// The environment variable that marks every process an engine starts with its data directory.
+    public static let ownerVariable = "OPENWORK_ENGINE_DATA_DIR"
 
     public enum Phase: String, Sendable {
         case stopped, starting, ready, restarting, failed
@@ -73,11 +92,21 @@ public actor Supervisor {
     private var lastErrors: [String] = []
     private var failure: String?
     private var failureCode: OpenWorkError.Code?
+    private var failureDetails: [String: JSONValue] = [:]
     private var startedAt: Int64?
     private var loop: Task<Void, Never>?
     private var stopping = false
     private var skipBackoff = false
     private var childReady = false
+    /// Counts spawns: the child of generation `n` is the `n`th started. A restart waits for a newer one.
+    private var generation = 0
+    /// Set by ``restart()`` while a child runs: its exit was asked for, it is no crash.
+    private var restartRequested = false
+    /// Whether any child of this executable became ready; until one does, a start failure is reported to the
+    /// callers waiting for it at once (a bad binary), instead of after the whole crash loop.
+    private var everReady = false
+    /// The latest child that exited before it was ready: its generation and the error a caller gets.
+    private var startFailure: (generation: Int, error: OpenWorkError)?
 
     /// - Parameter record: called with the child's identity when one is spawned and with `nil` when it is gone.
     public init(
@@ -129,19 +158,30 @@ public actor Supervisor {
         loop = Task { await self.run() }
     }
 
-    /// Forgets the failure history and starts a fresh child now (the running one, if any, is stopped first).
-    public func restart() async {
+    /// Forgets the failure history and starts a fresh child now (the running one, if any, is stopped first,
+    /// and its exit is announced with `stopping: true`: it was asked for).
+    ///
+    /// - Returns: the generation the replacement will have; ``readyEndpoint(within:newerThan:)`` with it waits
+    ///   for that child, never the one it replaces.
+    @discardableResult
+    public func restart() async -> Int {
         configuration.policy.reset(&policyState)
         failure = nil
         failureCode = nil
+        startFailure = nil
+        let replaced = generation
         if loop != nil {
             // Running, starting or waiting out a backoff: replace the child now.
             skipBackoff = true
-            if let child { await child.stop(grace: configuration.stopGrace) }
-            return
+            if let child {
+                restartRequested = true
+                await child.stop(grace: configuration.stopGrace)
+            }
+            return replaced
         }
         if phase == .failed { phase = .stopped }
         start()
+        return replaced
     }
 
     /// Stops the child (TERM + CONT to its group, grace, KILL) and supervision; waits until both are gone.
@@ -155,29 +195,43 @@ public actor Supervisor {
 
     /// The endpoint of a ready opencode, starting it when needed and waiting while it starts or restarts.
     ///
-    /// - Throws: `opencode_unavailable` (with the state, the last exit and stderr tail) when it is not ready
-    ///   within `deadline` or supervision has given up.
-    public func readyEndpoint(within deadline: Duration) async throws(OpenWorkError) -> OpenCodeEndpoint {
+    /// - Parameter generation: only a child newer than this one will do (after ``restart()``).
+    /// - Throws: `opencode_start_failed` (exit, stderr tail) when no child of this executable was ever ready
+    ///   and the start this call waits for ended before it was ready: a bad binary is reported at once.
+    ///   `opencode_unavailable` (with the state, the last exit and stderr tail) when it is not ready within
+    ///   `deadline` or supervision has given up.
+    public func readyEndpoint(within deadline: Duration, newerThan generation: Int = 0)
+        async throws(OpenWorkError) -> OpenCodeEndpoint
+    {
         start()
         let end = ContinuousClock.now + deadline
+        // The start this caller waits for: the one in progress, else the next one.
+        let awaited = phase == .starting ? self.generation : self.generation + 1
         while true {
-            if phase == .ready, let endpoint { return endpoint }
+            if phase == .ready, self.generation > generation, let endpoint { return endpoint }
+            if !everReady, let startFailure, startFailure.generation >= awaited { throw startFailure.error }
             if phase == .failed || ContinuousClock.now >= end {
                 let why =
                     phase == .failed
                     ? "opencode has failed: \(failure ?? "unknown")"
                     : "opencode was not ready within \(deadline.secondsText)"
-                throw OpenWorkError(
-                    phase == .failed ? failureCode ?? .opencodeUnavailable : .opencodeUnavailable, why,
-                    details: [
-                        "state": .string(phase.rawValue), "lastExit": status["lastExit"] ?? .null,
-                        "stderr": .array(stderrTail.map(JSONValue.string)),
-                        "reason": failure.map(JSONValue.string) ?? .null,
-                    ])
+                let details: [String: JSONValue] = [
+                    "state": .string(phase.rawValue), "lastExit": status["lastExit"] ?? .null,
+                    "stderr": .array(stderrTail.map(JSONValue.string)),
+                    "reason": failure.map(JSONValue.string) ?? .null,
+                ]
+                if phase == .failed, let failureCode {
+                    throw OpenWorkError(
+                        failureCode, failure ?? why, details: details.merging(failureDetails) { _, own in own })
+                }
+                throw OpenWorkError(.opencodeUnavailable, why, details: details)
             }
             try? await Task.sleep(for: .milliseconds(5))
         }
     }
+
+    /// The generation of the current (or last) child: 0 before the first spawn.
+    public var currentGeneration: Int { generation }
 
     // MARK: The loop
 
@@ -186,10 +240,15 @@ public actor Supervisor {
             do {
                 version = try await checkVersion()
             } catch {
-                fail(error.message, code: error.code)
+                fail(error)
                 return
             }
         }
+        var environment = configuration.environment.merging([
+            "OPENCODE_SERVER_USERNAME": configuration.username,
+            "OPENCODE_SERVER_PASSWORD": configuration.password,
+        ]) { _, new in new }
+        environment[Self.ownerVariable] = configuration.owner
         while !stopping {
             childReady = false
             phase = .starting
@@ -199,23 +258,29 @@ public actor Supervisor {
                 spawned = try ChildProcess(
                     executable: configuration.executable,
                     arguments: ["serve", "--hostname", "127.0.0.1", "--port", "0"],
-                    environment: configuration.environment.merging([
-                        "OPENCODE_SERVER_USERNAME": configuration.username,
-                        "OPENCODE_SERVER_PASSWORD": configuration.password,
-                    ]) { _, new in new },
-                    onLine: configuration.onOutputLine)
+                    environment: environment, onLine: configuration.onOutputLine)
             } catch {
+                generation += 1
                 lastErrors = [error.description]
+                startFailure = (
+                    generation,
+                    OpenWorkError(
+                        .opencodeStartFailed, "cannot start \(configuration.executable): \(error.description)",
+                        details: ["executable": .string(configuration.executable)])
+                )
                 guard await decideAfterEnd(wasReady: false) else { return }
                 continue
             }
+            generation += 1
             child = spawned
             startedAt = Registry.Clock.unixMilliseconds()
             await record(ChildRecord(pid: spawned.pid, startTicks: spawned.startTicks, startedAt: startedAt ?? 0))
+            var hung = false
             if let ready = await waitUntilReady(spawned) {
                 endpoint = ready
                 phase = .ready
                 childReady = true
+                everReady = true
                 configuration.policy.ready(&policyState, at: .now)
                 // Announced in the same step that makes it ready (no await between them), so no event caused
                 // by a request it serves can come before it.
@@ -230,14 +295,18 @@ public actor Supervisor {
                         pid: spawned.pid, startTicks: spawned.startTicks,
                         port: URLComponents(string: ready.baseURL)?.port,
                         baseURL: ready.baseURL, startedAt: startedAt ?? 0))
-                await monitor(spawned, ready)
+                hung = await monitor(spawned, ready) == .hung
                 // Not ready any more from this instant: no caller may be handed the dying child's endpoint.
                 phase = stopping ? .stopped : .restarting
                 endpoint = nil
-            } else if !stopping {
-                events.publish("opencode.start_timeout", ["pid": .integer(Int64(spawned.pid))])
+            } else if !stopping && !restartRequested {
+                if spawned.exit == nil {
+                    events.publish("opencode.start_timeout", ["pid": .integer(Int64(spawned.pid))])
+                }
             }
-            let exit = await spawned.stop(grace: configuration.stopGrace)
+            // Whether it ended on its own before anyone stopped it (for a child never ready: a start failure).
+            let endedByItself = spawned.exit != nil
+            let exit = await spawned.stop(grace: hung ? configuration.hungGrace : configuration.stopGrace)
             // The exit can be seen before the reader threads drained the pipes: let the last lines arrive.
             await spawned.waitForOutputEnd(timeout: .milliseconds(500))
             lastExit = exit
@@ -245,11 +314,36 @@ public actor Supervisor {
             child = nil
             endpoint = nil
             await record(nil)
+            let requested = restartRequested
+            restartRequested = false
             var exited: [String: JSONValue] = ["pid": .integer(Int64(spawned.pid))]
             for (key, value) in exit.json { exited[key] = .integer(value) }
-            if stopping { exited["stopping"] = true }
+            if stopping || requested { exited["stopping"] = true }
+            if requested { exited["requested"] = "restart" }
             events.publish("opencode.exited", exited)
             if stopping { break }
+            if requested {
+                // Asked for by ``restart()``: no crash, no backoff, the history is already reset.
+                skipBackoff = false
+                phase = .restarting
+                events.publish(
+                    "opencode.restarting", ["attempt": 1, "delayMs": 0, "requested": true])
+                continue
+            }
+            if !childReady && endedByItself {
+                startFailure = (
+                    generation,
+                    OpenWorkError(
+                        .opencodeStartFailed,
+                        "opencode (\(configuration.executable)) ended (\(exit)) before it was ready"
+                            + (lastErrors.last.map { ": \($0)" } ?? ""),
+                        details: [
+                            "executable": .string(configuration.executable), "pid": .integer(Int64(spawned.pid)),
+                            "lastExit": .object(exit.json.mapValues(JSONValue.integer)),
+                            "stderr": .array(lastErrors.suffix(20).map(JSONValue.string)),
+                        ])
+                )
+            }
             guard await decideAfterEnd(wasReady: childReady) else { return }
         }
         phase = .stopped
@@ -278,10 +372,15 @@ public actor Supervisor {
         }
     }
 
-    private func fail(_ reason: String, code: OpenWorkError.Code? = nil) {
+    private func fail(_ error: OpenWorkError) {
+        fail(error.message, code: error.code, details: error.details)
+    }
+
+    private func fail(_ reason: String, code: OpenWorkError.Code? = nil, details: [String: JSONValue] = [:]) {
         phase = .failed
         failure = reason
         failureCode = code
+        failureDetails = details
         loop = nil
         events.publish("opencode.failed", ["reason": .string(reason)])
     }
@@ -320,20 +419,28 @@ public actor Supervisor {
         return nil
     }
 
-    /// Returns when the child exits, or after `probeMisses` failed health probes in a row.
-    private func monitor(_ spawned: ChildProcess, _ endpoint: OpenCodeEndpoint) async {
+    /// Why ``monitor(_:_:)`` returned.
+    private enum Watch: Sendable {
+        case exited, hung
+    }
+
+    /// Returns when the child exits, or after `probeMisses` failed health probes in a row (it hangs).
+    private func monitor(_ spawned: ChildProcess, _ endpoint: OpenCodeEndpoint) async -> Watch {
         let client = client
         let interval = configuration.probeInterval
         let timeout = configuration.probeTimeout
         let limit = configuration.probeMisses
         let events = events
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = await spawned.waitForExit() }
+        return await withTaskGroup(of: Watch.self) { group in
+            group.addTask {
+                _ = await spawned.waitForExit()
+                return .exited
+            }
             group.addTask {
                 var misses = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
-                    if Task.isCancelled { return }
+                    if Task.isCancelled { return .exited }
                     if (try? await client.health(endpoint, timeout: timeout))?["healthy"] == true {
                         misses = 0
                     } else {
@@ -342,13 +449,15 @@ public actor Supervisor {
                             events.publish(
                                 "opencode.unhealthy",
                                 ["pid": .integer(Int64(spawned.pid)), "misses": .integer(Int64(misses))])
-                            return
+                            return .hung
                         }
                     }
                 }
+                return .exited
             }
-            await group.next()
+            let first = await group.next() ?? .exited
             group.cancelAll()
+            return first
         }
     }
 
@@ -359,37 +468,72 @@ public actor Supervisor {
         version = nil
     }
 
-    /// `opencode --version`, within the version timeout; a 2.x (or later) major is refused.
+    /// `opencode --version`, within the version timeout. Refused: a path that is no executable file
+    /// (`opencode_not_found`), a binary that fails or answers something that is not a version
+    /// (`opencode_start_failed`, with its exit and stderr), a 2.x (or later) major (`opencode_unsupported_version`).
     private func checkVersion() async throws(OpenWorkError) -> String {
+        let executable = configuration.executable
         let probe: ChildProcess
         do {
             probe = try ChildProcess(
-                executable: configuration.executable, arguments: ["--version"], environment: configuration.environment,
+                executable: executable, arguments: ["--version"], environment: configuration.environment,
                 workingDirectory: NSTemporaryDirectory())
         } catch {
+            if let number = error.errorNumber, [ENOENT, EACCES, ENOTDIR, ENOEXEC].contains(number) {
+                throw OpenWorkError(
+                    .opencodeNotFound,
+                    "no opencode at \(executable): \(String(cString: strerror(number)))"
+                        + " (set --opencode-bin or OPENWORK_OPENCODE_BIN to an opencode executable)",
+                    details: ["executable": .string(executable), "errno": .integer(Int64(number))])
+            }
             throw OpenWorkError(
-                .opencodeStartFailed, "cannot run \(configuration.executable) --version: \(error.description)",
-                details: ["executable": .string(configuration.executable)])
+                .opencodeStartFailed, "cannot run \(executable) --version: \(error.description)",
+                details: ["executable": .string(executable)])
         }
-        guard await probe.waitForExit(timeout: configuration.versionTimeout) != nil else {
+        guard let exit = await probe.waitForExit(timeout: configuration.versionTimeout) else {
             await probe.stop(grace: .milliseconds(100))
             throw OpenWorkError(
                 .opencodeStartFailed,
-                "\(configuration.executable) --version did not answer within \(configuration.versionTimeout.secondsText)"
-            )
+                "\(executable) --version did not answer within \(configuration.versionTimeout.secondsText)",
+                details: ["executable": .string(executable)])
         }
-        var text = ""
-        for await line in probe.outputLines where !line.isEmpty {
-            text = line.trimmingWhitespace
-            break
+        await probe.waitForOutputEnd(timeout: .milliseconds(500))
+        let text = probe.recentOutput().first { !$0.trimmingWhitespace.isEmpty }?.trimmingWhitespace ?? ""
+        let stderr = Array(probe.recentErrors().suffix(20))
+        guard exit == .exited(0) else {
+            throw OpenWorkError(
+                .opencodeStartFailed,
+                "\(executable) --version failed (\(exit))\(stderr.last.map { ": \($0)" } ?? "")",
+                details: [
+                    "executable": .string(executable), "lastExit": .object(exit.json.mapValues(JSONValue.integer)),
+                    "stderr": .array(stderr.map(JSONValue.string)),
+                ])
         }
-        if let major = Int(text.prefix { $0.isNumber }), major >= 2 {
+        guard let version = Self.openCodeVersion(in: text) else {
+            throw OpenWorkError(
+                .opencodeStartFailed,
+                "\(executable) is not opencode: `--version` printed \(text.isEmpty ? "nothing" : "\"\(text.prefix(80))\"")"
+                    + ", not an opencode version such as 1.18.2",
+                details: ["executable": .string(executable), "output": .string(String(text.prefix(200)))])
+        }
+        if let major = Int(version.prefix { $0.isNumber }), major >= 2 {
             throw OpenWorkError(
                 .opencodeUnsupportedVersion,
-                "opencode \(text) is not supported: this openwork speaks the V1 server API (1.x); 2.x needs a V2 adapter",
-                details: ["version": .string(text), "executable": .string(configuration.executable)])
+                "opencode \(version) is not supported: this openwork speaks the V1 server API (1.x); 2.x needs a V2 adapter",
+                details: ["version": .string(version), "executable": .string(executable)])
         }
-        return text.isEmpty ? "unknown" : text
+        return version
+    }
+
+    /// The version in what `opencode --version` printed: `1.18.2`, `v1.18.2`, `opencode 1.18.2` or
+    /// `1.18.2-beta.1`; `nil` when the last word is not `MAJOR.MINOR.PATCH` with an optional suffix.
+    public static func openCodeVersion(in output: String) -> String? {
+        guard var word = output.split(separator: " ").last.map(String.init) else { return nil }
+        if word.hasPrefix("v") { word.removeFirst() }
+        let core = word.prefix { $0 != "-" && $0 != "+" }
+        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else { return nil }
+        return word
     }
 
     /// The base URL in `opencode server listening on http://host:port`, if the line is that line.
