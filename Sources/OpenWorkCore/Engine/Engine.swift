@@ -106,6 +106,10 @@ public actor Engine {
     private var warm: [String: Int64] = [:]
 
     private init(_ configuration: Configuration) throws(OpenWorkError) {
+        var configuration = configuration
+        // A mark inherited from an opencode this process runs under names another engine's data directory:
+        // it must not pass to our children (the supervisor sets our own on opencode).
+        configuration.environment[Supervisor.ownerVariable] = nil
         self.configuration = configuration
         let logger = configuration.logger
         let events = EventBus(tap: { type, fields in Engine.log(type, fields, to: logger) })
