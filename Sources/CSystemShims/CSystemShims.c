@@ -52,3 +52,14 @@ int openwork_set_child_subreaper(void) {
 
 int openwork_wait_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 int openwork_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : -1; }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+int openwork_release_free_memory(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

@@ -20,5 +20,8 @@ int openwork_set_child_subreaper(void);
 int openwork_wait_exit_code(int status);
 /// The terminating signal of a wait status, or -1 when the child was not killed by a signal.
 int openwork_wait_signal(int status);
+/// Returns memory glibc's allocator keeps in its free lists (all arenas) to the system: malloc_trim(0). A no-op
+/// returning 0 elsewhere. Call it after a large, short-lived allocation, never in a hot path.
+int openwork_release_free_memory(void);
 
 #endif
