@@ -58,6 +58,10 @@ int openwork_wait_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(sta
 #endif
 int openwork_release_free_memory(void) {
 #if defined(__GLIBC__)
+    // A fixed threshold stops glibc from raising it to the largest block freed, so later large blocks are
+    // mmapped and go straight back to the system when freed.
+    static int pinned = 0;
+    if (!pinned) pinned = mallopt(M_MMAP_THRESHOLD, 1 << 20);
     return malloc_trim(0);
 #else
     return 0;
