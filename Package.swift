@@ -42,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "OpenWorkRPC",
-            dependencies: ["OpenWorkJSON"],
+            dependencies: ["OpenWorkJSON", "CSystemShims"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "OpenWorkCore", "OpenWorkRPC", "OpenWorkJSON", "CSystemShims",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

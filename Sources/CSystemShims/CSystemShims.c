@@ -176,3 +176,18 @@ int openwork_spawn_tied(const char *path, char *const argv[], char *const envp[]
     return ENOSYS;
 }
 #endif
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+int openwork_release_free_memory(void) {
+#if defined(__GLIBC__)
+    // A fixed threshold stops glibc from raising it to the largest block freed, so later large blocks are
+    // mmapped and go straight back to the system when freed.
+    static int pinned = 0;
+    if (!pinned) pinned = mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

@@ -9,17 +9,22 @@ import OpenWorkJSON
 /// Atomic, durable replacement of a file: temp file in the same directory → write → fsync → (optionally keep
 /// the old file as a hard link) → rename → fsync the directory. At every instant the path holds either the
 /// old or the new contents; on failure the temp file is removed and the old contents stay.
-enum DurableFile {
+///
+/// A symbolic link at `path` is refused (`data_dir_unsafe`) rather than replaced or followed: it means someone
+/// tampered with the directory, and the user should hear about it.
+public enum DurableFile {
     /// The prefix of temp files for `path` (hidden, in the same directory).
     static func temporaryPrefix(for fileName: String) -> String { "." + fileName + ".tmp-" }
 
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600, keepPreviousAt previous: String? = nil)
-        throws(OpenWorkError)
-    {
+    /// Replaces `path` with `bytes` durably; `previous`, when given, keeps the replaced generation.
+    public static func write(
+        _ bytes: [UInt8], to path: String, mode: UInt32 = 0o600, keepPreviousAt previous: String? = nil
+    ) throws(OpenWorkError) {
+        try DataDirectory.refuseLink(at: path)
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let name = String(path.split(separator: "/").last ?? "")
         let temporary = directory + "/" + temporaryPrefix(for: name) + "\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let descriptor = try DataDirectory.openFile(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         guard descriptor >= 0 else { throw failure("cannot create \(temporary)", path) }
         var problem: OpenWorkError?
         let written = bytes.withUnsafeBytes { buffer -> Bool in

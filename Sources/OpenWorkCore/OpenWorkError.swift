@@ -20,6 +20,9 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         public static let registryBusy = Code(rawValue: "registry_busy")
         public static let dataDirUnusable = Code(rawValue: "data_dir_unusable")
         public static let dataDirLocked = Code(rawValue: "data_dir_locked")
+        /// The data directory, or a file or directory in it, cannot be trusted: a symbolic link where a file of
+        /// ours should be, or a directory another user owns. `details.path` names it.
+        public static let dataDirUnsafe = Code(rawValue: "data_dir_unsafe")
         public static let opencodeUnavailable = Code(rawValue: "opencode_unavailable")
         public static let opencodeStartFailed = Code(rawValue: "opencode_start_failed")
         public static let opencodeUnsupportedVersion = Code(rawValue: "opencode_unsupported_version")
@@ -35,18 +38,21 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         public static let sidecarVersionMismatch = Code(rawValue: "sidecar_version_mismatch")
         public static let sidecarExternalRefused = Code(rawValue: "sidecar_external_refused")
         public static let sidecarArchiveUnsafe = Code(rawValue: "sidecar_archive_unsafe")
+        /// The manifest's host could not be reached (DNS failure, connection refused or timed out), as opposed
+        /// to a manifest that was fetched and is wrong (`sidecar_manifest_invalid`).
+        public static let sidecarManifestUnreachable = Code(rawValue: "sidecar_manifest_unreachable")
 
         /// The JSON-RPC error number: one per family, in the server range.
         var rpcCode: Int {
             switch self {
             case .workspaceNotFound: -32_001
             case .invalidPath, .invalidURL, .invalidName, .workspaceAmbiguous: -32_002
-            case .stateCorrupt, .stateVersionUnsupported, .stateWriteFailed, .dataDirUnusable: -32_003
+            case .stateCorrupt, .stateVersionUnsupported, .stateWriteFailed, .dataDirUnusable, .dataDirUnsafe: -32_003
             case .registryBusy, .dataDirLocked: -32_004
             case .opencodeUnavailable, .opencodeStartFailed, .opencodeUnsupportedVersion, .opencodeNotFound: -32_005
             case .opencodeRoutingMismatch, .opencodeRequestFailed: -32_006
             case .sidecarNotFound, .sidecarIntegrity, .sidecarManifestInvalid, .sidecarDownloadFailed,
-                .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe:
+                .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe, .sidecarManifestUnreachable:
                 -32_007
             default: -32_000
             }

@@ -1,8 +1,9 @@
 /// Who may talk to the control plane: the checks every request passes before any handler runs.
 ///
 /// Loopback is not a security boundary (any browser tab reaches 127.0.0.1), so the rules are, in order:
-/// the `Host` must name this server by a loopback spelling and its port (DNS rebinding sends a foreign name);
-/// an `Origin`, when present, must be in the allow-list (empty by default); and every route except
+/// the `Host` must name this server by a loopback spelling and its port (DNS rebinding sends a foreign name),
+/// and so must the authority of an absolute-form target (`GET http://evil.example/health`), which RFC 9112
+/// puts before the Host header; an `Origin`, when present, must be in the allow-list (empty by default); and every route except
 /// `GET /health` needs the bearer token. This type decides; it does no I/O.
 public struct AccessPolicy: Sendable {
     public var port: Int
@@ -25,10 +26,13 @@ public struct AccessPolicy: Sendable {
         public var repeatedHost: Bool
         public var origin: String?
         public var authorization: String?
+        /// The request target as sent, when it was not origin-form (`/path`): an absolute URI, `*`, or anything
+        /// else a client wrote. `nil` for the usual `/path` target.
+        public var target: String?
 
         public init(
             method: String, path: String, authority: String?, repeatedHost: Bool = false, origin: String? = nil,
-            authorization: String? = nil
+            authorization: String? = nil, target: String? = nil
         ) {
             self.method = method
             self.path = path
@@ -36,6 +40,7 @@ public struct AccessPolicy: Sendable {
             self.repeatedHost = repeatedHost
             self.origin = origin
             self.authorization = authorization
+            self.target = target
         }
     }
 
@@ -58,6 +63,17 @@ public struct AccessPolicy: Sendable {
                 status: 421, kind: "host_not_allowed",
                 message: "the Host header must be 127.0.0.1:\(port), localhost:\(port) or [::1]:\(port)")
         }
+        if let target = request.target {
+            guard let targetAuthority = Self.authority(ofAbsoluteTarget: target),
+                allowedAuthorities.contains(targetAuthority.lowercased())
+            else {
+                return .refuse(
+                    status: 421, kind: "host_not_allowed",
+                    message:
+                        "the request target must be a path, or name 127.0.0.1:\(port), localhost:\(port) or [::1]:\(port)"
+                )
+            }
+        }
         if let origin = request.origin, !allowedOrigins.contains(origin) {
             return .refuse(status: 403, kind: "origin_not_allowed", message: "origin not allowed: \(origin)")
         }
@@ -72,5 +88,16 @@ public struct AccessPolicy: Sendable {
                 message: "a bearer token is required (Authorization: Bearer <token from the daemon-token file>)")
         }
         return .allow
+    }
+
+    /// The authority of an absolute-form target (`http://host:port/path`), `nil` for any other form or for an
+    /// authority with user information (`http://user@host/`), which no client of ours sends.
+    static func authority(ofAbsoluteTarget target: String) -> String? {
+        guard let separator = target.firstRange(of: "://"), target[..<separator.lowerBound].lowercased() == "http"
+        else { return nil }
+        let rest = target[separator.upperBound...]
+        let authority = rest.prefix { !"/?#".contains($0) }
+        guard !authority.isEmpty, !authority.contains("@") else { return nil }
+        return String(authority)
     }
 }

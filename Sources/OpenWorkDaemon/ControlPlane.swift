@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 import OpenWorkJSON
@@ -58,6 +59,27 @@ public struct ControlPlane: Sendable {
         host == "localhost" || host == "::1" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
     }
 
+    /// A request path as it may appear in a log record: control characters and non-ASCII bytes as `%XX` (so a
+    /// path can neither forge a record nor send a terminal sequence), at most ``maximumLoggedPath`` bytes, then
+    /// `…`. Not reversible: a `%` the client sent stays as it is.
+    static func loggable(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var escaped: [UInt8] = []
+        for byte in path.utf8 {
+            if escaped.count >= maximumLoggedPath {
+                return String(decoding: escaped, as: UTF8.self) + "…"
+            }
+            if byte < 0x20 || byte >= 0x7f {
+                escaped += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            } else {
+                escaped.append(byte)
+            }
+        }
+        return String(decoding: escaped, as: UTF8.self)
+    }
+
+    static let maximumLoggedPath = 512
+
     /// Serves until the calling task is cancelled. `onRunning` gets the bound port once the server listens.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         guard Self.isLoopback(configuration.host) else {
@@ -69,6 +91,7 @@ public struct ControlPlane: Sendable {
         logger.logLevel = .critical
         let application = Application(
             responder: responder,
+            server: HTTPServerBuilder { responder in ControlPlaneChannel(http1: HTTP1Channel(responder: responder)) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
@@ -89,6 +112,7 @@ struct ControlPlaneResponder: HTTPResponder {
     let port: @Sendable () -> Int
 
     private static let hostField = HTTPField.Name("Host")
+    private static let targetField = HTTPField.Name(ControlPlane.requestTargetField)
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
         let started = ContinuousClock.now
@@ -103,10 +127,11 @@ struct ControlPlaneResponder: HTTPResponder {
         let elapsed = ContinuousClock.now - started
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         let milliseconds = "\(micros / 1_000).\(String(micros % 1_000 / 100))"
+        let logged = ControlPlane.loggable(path)
         plane.configuration.logger.info(
-            "\(method) \(path) \(response.status.code) \(milliseconds)ms",
+            "\(method) \(logged) \(response.status.code) \(milliseconds)ms",
             metadata: [
-                "http.request.method": "\(method)", "url.path": "\(path)",
+                "http.request.method": "\(method)", "url.path": "\(logged)",
                 "http.response.status_code": "\(response.status.code)", "http.server.duration_ms": "\(milliseconds)",
             ])
         return response
@@ -119,7 +144,8 @@ struct ControlPlaneResponder: HTTPResponder {
         let credentials = AccessPolicy.Credentials(
             method: method, path: path, authority: request.head.authority,
             repeatedHost: Self.hostField.map { request.headers[$0] != nil } ?? false,
-            origin: origin, authorization: request.headers[.authorization])
+            origin: origin, authorization: request.headers[.authorization],
+            target: Self.targetField.flatMap { request.headers[$0] })
         if case .refuse(let status, let kind, let message) = policy.verdict(for: credentials) {
             var response = Self.failure(status: status, kind: kind, message: message)
             if status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
@@ -205,19 +231,22 @@ struct ControlPlaneResponder: HTTPResponder {
         switch outcome {
         case .success(let result): return json(result, status: 200)
         case .failure(let error):
-            return failure(status: status(for: error), kind: error.kind, message: error.message)
+            return failure(status: status(for: error), kind: error.kind, message: error.bounded.message)
         }
     }
 
     /// The HTTP status for an RPC error: bad input 400, unknown things 404, a busy or locked owner 409,
-    /// opencode trouble 503, the rest 500.
+    /// an unreachable manifest host 502, opencode trouble 503, the rest (an unsafe or unusable data directory
+    /// among them: the daemon's problem, not the caller's) 500.
     static func status(for error: RPCError) -> Int {
         switch error.kind {
         case "workspace_not_found", "method_not_found", "approval_not_found": return 404
         case "invalid_params", "invalid_request", "invalid_path", "invalid_url", "invalid_name", "parse_error":
             return 400
         case "data_dir_locked", "workspace_ambiguous", "registry_busy": return 409
-        case "opencode_unavailable", "opencode_start_failed", "opencode_request_failed": return 503
+        case "sidecar_manifest_unreachable": return 502
+        case "opencode_unavailable", "opencode_start_failed", "opencode_request_failed", "opencode_not_found": return 503
+        case "data_dir_unsafe", "data_dir_unusable": return 500
         default: return 500
         }
     }

@@ -1,3 +1,5 @@
+public import OpenWorkCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -29,35 +31,22 @@ public struct DaemonToken: Sendable, Hashable {
     /// The token file of a data directory.
     public static func path(inDataDirectory directory: String) -> String { directory + "/daemon-token" }
 
-    /// Writes the token atomically and durably (temp file 0600 → fsync → rename → fsync the directory), so a
-    /// reader sees the old token or the new one, never a partial one.
-    public func write(to path: String) throws(DaemonError) {
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw DaemonError.system("cannot create \(temporary)") }
-        let bytes = Array((value + "\n").utf8)
-        let written = bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return false }
-            return Glibc.write(descriptor, base, buffer.count) == buffer.count
-        }
-        let synced = written && fsync(descriptor) == 0
-        close(descriptor)
-        guard synced, rename(temporary, path) == 0 else {
-            let error = DaemonError.system("cannot write \(path)")
-            unlink(temporary)
-            throw error
-        }
-        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+    /// Writes the token atomically and durably (``DurableFile``: temp file 0600 → fsync → rename → fsync the
+    /// directory), so a reader sees the old token or the new one, never a partial one. A symbolic link at
+    /// `path` is refused (`data_dir_unsafe`), never followed.
+    public func write(to path: String) throws(OpenWorkError) {
+        try DurableFile.write(Array((value + "\n").utf8), to: path)
     }
 
-    /// Reads the token a daemon wrote, or `nil` when there is none.
+    /// Reads the token a daemon wrote, or `nil` when there is none or it cannot be trusted (see ``load(from:)``).
     public static func read(from path: String) -> DaemonToken? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        (try? load(from: path)) ?? nil
+    }
+
+    /// Reads the token a daemon wrote, `nil` when there is none; a symbolic link or anything but a regular
+    /// file at `path` is `data_dir_unsafe`, never followed.
+    public static func load(from path: String) throws(OpenWorkError) -> DaemonToken? {
+        let descriptor = try DataDirectory.openFile(path, O_RDONLY)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var buffer = [UInt8](repeating: 0, count: 256)

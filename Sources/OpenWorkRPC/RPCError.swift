@@ -23,6 +23,39 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(message) [\(kind), \(code)]" }
 
+    /// The longest string an error carries on the wire, in its message or anywhere in `data`.
+    public static let maximumEchoBytes = 4_096
+
+    /// This error with every string longer than ``maximumEchoBytes`` cut (a marker says how long it was), so an
+    /// error about a multi-megabyte parameter never sends the parameter back.
+    public var bounded: RPCError {
+        var copy = self
+        copy.message = Self.truncated(message)
+        copy.data = Self.bounded(data)
+        return copy
+    }
+
+    private static func bounded(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text): .string(truncated(text))
+        case .array(let elements): .array(elements.map(bounded))
+        case .object(let members): .object(members.mapValues(bounded))
+        default: value
+        }
+    }
+
+    private static func truncated(_ text: String) -> String {
+        let length = text.utf8.count
+        guard length > maximumEchoBytes else { return text }
+        var kept = Array(text.utf8.prefix(maximumEchoBytes))
+        // Cut at a scalar boundary: drop a partial UTF-8 sequence at the end.
+        if let lead = kept.lastIndex(where: { $0 & 0xC0 != 0x80 }), kept[lead] >= 0xC0 {
+            let needed = kept[lead] >= 0xF0 ? 4 : kept[lead] >= 0xE0 ? 3 : 2
+            if kept.count - lead < needed { kept.removeSubrange(lead...) }
+        }
+        return String(decoding: kept, as: UTF8.self) + "… (\(length) bytes)"
+    }
+
     /// The error as the `error` member of a response.
     public var json: JSONValue {
         ["code": .integer(Int64(code)), "message": .string(message), "data": data]

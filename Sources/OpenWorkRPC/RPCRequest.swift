@@ -40,6 +40,13 @@ extension RPCRequest {
                 return .failure(
                     InvalidMessage(id: .null, error: .invalidRequest("id must be a string, number or null")))
             }
+            // An id is echoed in the answer; one this long is a mistake or an attack, and is not sent back.
+            if case .string(let text) = rawID, text.utf8.count > RequestID.maximumStringBytes {
+                return .failure(
+                    InvalidMessage(
+                        id: .null,
+                        error: .invalidRequest("id longer than \(RequestID.maximumStringBytes) bytes")))
+            }
             id = valid
         }
         let answerID = id ?? .null

@@ -14,10 +14,11 @@ public struct RPCResponse: Sendable, Hashable {
         RPCResponse(id: id, outcome: .failure(error))
     }
 
+    /// The response as JSON; an error's strings are ``RPCError/bounded``.
     public var json: JSONValue {
         switch outcome {
         case .success(let result): ["jsonrpc": "2.0", "id": id.json, "result": result]
-        case .failure(let error): ["jsonrpc": "2.0", "id": id.json, "error": error.json]
+        case .failure(let error): ["jsonrpc": "2.0", "id": id.json, "error": error.bounded.json]
         }
     }
 

@@ -14,6 +14,10 @@ public struct RequestID: Sendable, Hashable, CustomStringConvertible {
 
     public static let null = RequestID(uncheckedJSON: .null)
 
+    /// The longest string id a request may carry; a longer one makes the request invalid (answered with
+    /// `id: null`, as the spec asks when the id cannot be used).
+    public static let maximumStringBytes = 1_024
+
     private init(uncheckedJSON: JSONValue) { self.json = uncheckedJSON }
 
     public var description: String { json.description }

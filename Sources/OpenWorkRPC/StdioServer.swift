@@ -1,3 +1,4 @@
+import CSystemShims
 import Foundation
 import OpenWorkJSON
 import Synchronization
@@ -13,6 +14,10 @@ import Synchronization
 /// One JSON text per line; requests run concurrently and their answers go through a single writer, so lines
 /// never interleave. At end of input, requests still running get ``Configuration/drainTimeout`` to finish and
 /// are then cancelled (answered `-32800`). When the output is closed (EPIPE) the session ends quietly.
+///
+/// Memory: a line of megabytes is dropped as soon as it is parsed, and once no such line is in flight the
+/// allocator's free lists are returned to the system (``LargeLineMemory``), so a burst of long lines does not
+/// leave the process tens of megabytes larger for the rest of the session.
 public enum StdioServer {
     public struct Configuration: Sendable {
         /// Longest accepted line; a longer one is answered with `-32600` (`kind: line_too_long`).
@@ -21,6 +26,8 @@ public enum StdioServer {
         public var drainTimeout: Duration = .seconds(5)
         /// Requests handled at once; reading pauses while this many are running.
         public var maximumConcurrentRequests = 512
+        /// Lines at least this long give their memory back to the system once handled (glibc `malloc_trim`).
+        public var largeLineBytes = 1 << 20
         public var inputDescriptor: Int32 = 0
         public var outputDescriptor: Int32 = 1
 
@@ -48,6 +55,7 @@ public enum StdioServer {
             if let bytes = try? message.serializedBytes() { writer.send(bytes) }
         }
         defer { session.close() }
+        let memory = LargeLineMemory()
         await withTaskGroup(of: Bool.self) { group in
             var running = 0
             for await event in events {
@@ -56,14 +64,23 @@ public enum StdioServer {
                 case .oversized(let limit):
                     let error = RPCError.invalidRequest("line longer than \(limit) bytes", kind: "line_too_long")
                     writer.send(Dispatcher.serialize(.error(error)))
+                    memory.begin()
+                    memory.end()
                 case .line(let line):
                     if running >= configuration.maximumConcurrentRequests {
                         _ = await group.next()
                         running -= 1
                     }
                     running += 1
+                    let large = line.count >= configuration.largeLineBytes
+                    if large { memory.begin() }
+                    let pending = PendingLine(line)
                     group.addTask {
-                        if let answer = await dispatcher.handle(text: line, session: session) { writer.send(answer) }
+                        // `take()` leaves the task holding no copy, so the bytes are freed once parsed and answered.
+                        if let answer = await dispatcher.handle(text: pending.take(), session: session) {
+                            writer.send(answer)
+                        }
+                        if large { memory.end() }
                         return false
                     }
                 }
@@ -197,7 +214,8 @@ private final class OutputWriter: @unchecked Sendable {
                 return
             }
             let batch = queued
-            queued.removeAll(keepingCapacity: true)
+            // Keep a small buffer for the next answers, never one a large answer grew.
+            queued.removeAll(keepingCapacity: queued.capacity <= 1 << 16)
             condition.unlock()
             if !writeAll(batch) {
                 condition.withLock {
@@ -225,6 +243,40 @@ private final class OutputWriter: @unchecked Sendable {
             }
             return true
         }
+    }
+}
+
+/// One line handed from the session to the task that handles it, held only until the task takes it.
+private final class PendingLine: Sendable {
+    private let bytes: Mutex<[UInt8]>
+
+    init(_ bytes: [UInt8]) { self.bytes = Mutex(bytes) }
+
+    func take() -> [UInt8] {
+        bytes.withLock { stored in
+            var taken: [UInt8] = []
+            swap(&taken, &stored)
+            return taken
+        }
+    }
+}
+
+/// Returns freed memory to the system after large lines.
+///
+/// glibc keeps freed blocks of a few megabytes in its arenas (its mmap threshold grows to the largest block
+/// freed), so after a burst of long lines the process would stay that much larger. Once the last large line in
+/// flight is done, ``end()`` asks the allocator to give its free memory back (`malloc_trim(0)`).
+private final class LargeLineMemory: Sendable {
+    private let inFlight = Mutex(0)
+
+    func begin() { inFlight.withLock { $0 += 1 } }
+
+    func end() {
+        let last = inFlight.withLock { count in
+            count -= 1
+            return count == 0
+        }
+        if last { _ = openwork_release_free_memory() }
     }
 }
 

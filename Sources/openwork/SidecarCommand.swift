@@ -122,20 +122,40 @@ struct SidecarCommand: AsyncParsableCommand {
             }
         }
 
+        /// One row per sidecar with at most a short reason in place of the path; the full message, the steps
+        /// tried and the fixes are in `--json`.
         static func table(_ result: JSONValue) -> String {
+            let items = result["sidecars"]?.arrayValue ?? []
             let rows =
                 [["NAME", "FROM", "VERSION", "VERIFIED", "PATH"]]
-                + (result["sidecars"]?.arrayValue ?? []).map { item in
-                    let error = item["error"]?["message"]?.stringValue
-                    return [
+                + items.map { item in
+                    [
                         item["name"]?.stringValue ?? "", item["from"]?.stringValue ?? "-",
                         item["expectedVersion"]?.stringValue ?? "-",
                         item["verified"]?.boolValue == true
                             ? "yes" : (item["wouldDownload"]?.boolValue == true ? "not yet" : "no"),
-                        error.map { "error: \($0)" } ?? item["path"]?.stringValue ?? "",
+                        item["error"].map { "error: " + shortReason($0["kind"]?.stringValue ?? "") }
+                            ?? item["path"]?.stringValue ?? "",
                     ]
                 }
-            return Describe.columns(rows)
+            let footer =
+                items.contains { $0["error"] != nil } ? "\nDetails and fixes: openwork sidecar list --json" : ""
+            return Describe.columns(rows) + footer
+        }
+
+        /// A few words for an error kind, for a table cell.
+        static func shortReason(_ kind: String) -> String {
+            switch kind {
+            case "sidecar_manifest_unreachable": "manifest unreachable"
+            case "sidecar_manifest_invalid": "manifest invalid"
+            case "sidecar_not_found": "not found"
+            case "sidecar_external_refused": "only on PATH (needs --allow-external)"
+            case "sidecar_integrity": "checksum mismatch"
+            case "sidecar_version_mismatch": "wrong version"
+            case "sidecar_archive_unsafe": "unsafe archive"
+            case "sidecar_download_failed": "download failed"
+            default: kind.isEmpty ? "failed" : kind.replacingOccurrences(of: "_", with: " ")
+            }
         }
     }
 

@@ -1,10 +1,11 @@
 import Foundation
 import NIOHTTP1
-import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkRPC
 import OpenWorkTesting
 import Testing
+
+@testable import OpenWorkDaemon
 
 #if canImport(Glibc)
     import Glibc
@@ -188,6 +189,68 @@ struct ControlPlaneTests {
             #expect(lines[2].contains("POST /rpc 200 "))
             #expect(lines.allSatisfy { $0.hasSuffix("ms") && !$0.contains(plane.token.value) })
         }
+    }
+
+    @Test("an absolute-form target naming another host is refused with 421 despite a correct Host (C1)")
+    func absoluteFormTargetRefused() async throws {
+        try await ControlPlaneFixture.with { plane in
+            let port = plane.port
+            let body = #"{"jsonrpc":"2.0","id":1,"method":"count"}"#
+            let auth = "Authorization: Bearer \(plane.token.value)"
+            func send(_ target: String, extra: [String] = []) async throws -> RawHTTP.Reply {
+                let lines =
+                    ["POST \(target) HTTP/1.1", "Host: 127.0.0.1:\(port)", auth, "Connection: close"] + extra
+                    + ["Content-Length: \(body.utf8.count)"]
+                return try await RawHTTP.exchange(port: port, lines.joined(separator: "\r\n") + "\r\n\r\n" + body)
+            }
+            for target in [
+                "http://evil.example/rpc", "http://evil.example:\(port)/rpc", "http://127.0.0.1:\(port + 1)/rpc",
+                "http://user@127.0.0.1:\(port)/rpc", "https://evil.example/rpc", "ftp://127.0.0.1:\(port)/rpc",
+            ] {
+                let reply = try await send(target)
+                #expect(reply.status == 421, "\(target)")
+                #expect(try JSONValue(parsing: reply.body)["kind"] == "host_not_allowed", "\(target)")
+            }
+            let health = try await plane.raw([
+                "GET http://evil.example/health HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close",
+            ])
+            #expect(health.status == 421, "even the route that needs no token")
+            #expect(plane.handlerRuns.value == 0)
+
+            for target in ["http://127.0.0.1:\(port)/rpc", "http://LOCALHOST:\(port)/rpc", "/rpc"] {
+                #expect(try await send(target).status == 200, "\(target)")
+            }
+            let spoofed = try await send("/rpc", extra: ["\(ControlPlaneTests.targetField): http://evil.example/"])
+            #expect(spoofed.status == 200, "a client cannot set the recorded target itself")
+            #expect(plane.handlerRuns.value == 4)
+        }
+    }
+
+    static let targetField = "X-OpenWork-Request-Target"
+
+    @Test("logged paths carry no control characters and are bounded, however the request spells them")
+    func loggedPathsEscaped() async throws {
+        try await ControlPlaneFixture.with { plane in
+            let long = "/" + String(repeating: "a", count: 20_000)
+            // Whatever the HTTP parser lets through (it may refuse the raw ESC and non-ASCII bytes itself) is escaped.
+            for target in ["/x\u{1B}[31my", long, "/caf\u{E9}"] {
+                _ = try? await plane.raw([
+                    "GET \(target) HTTP/1.1", "Host: 127.0.0.1:\(plane.port)", "Connection: close",
+                ])
+            }
+            let lines = plane.logLines.value
+            #expect(lines.contains { $0.contains("GET /aaaa") })
+            for line in lines {
+                #expect(
+                    !line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "\(line.debugDescription)")
+                #expect(line.utf8.count < 2_000, "a 20,000-byte path is cut: \(line.utf8.count)")
+            }
+            #expect(lines.contains { $0.contains("aaaa…") })
+        }
+        #expect(ControlPlane.loggable("/a\nb\u{1B}[2J\r") == "/a%0Ab%1B[2J%0D")
+        #expect(ControlPlane.loggable("/caf\u{E9}") == "/caf%C3%A9")
+        #expect(ControlPlane.loggable(String(repeating: "/", count: 600)) == String(repeating: "/", count: 512) + "…")
+        #expect(ControlPlane.loggable(String(repeating: "/", count: 512)) == String(repeating: "/", count: 512))
     }
 
     @Test("a non-loopback bind address is refused")

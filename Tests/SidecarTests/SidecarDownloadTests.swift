@@ -99,7 +99,7 @@ import Testing
         let error = await resolutionError {
             _ = try await SidecarFixture.resolving(settings) { try await $0.resolve(.opencode) }
         }
-        #expect(error?.code == .sidecarManifestInvalid)
+        #expect(error?.code == .sidecarManifestUnreachable)
         #expect(error?.message.contains("http://127.0.0.1:9/manifest.json") == true)
     }
 

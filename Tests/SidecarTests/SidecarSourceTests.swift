@@ -156,7 +156,8 @@ struct SidecarSourceTests {
         flags.sidecarDir = "/flag/sidecars"
         flags.allowExternal = false
         let settings = try SidecarSettings.resolve(
-            flags, environment: environment, dataDirectory: "/data", bundleDirectory: nil, version: "0.11.165")
+            flags, environment: environment, dataDirectory: "/data", bundleDirectory: nil,
+            release: "openwork-orchestrator-v0.11.165")
         #expect(settings.directory == "/flag/sidecars")
         #expect(settings.source == .downloaded)
         #expect(settings.source(for: .opencode) == .bundled)
@@ -170,6 +171,13 @@ struct SidecarSourceTests {
         let defaults = try SidecarSettings.resolve(
             SidecarSettings.Flags(), environment: [:], dataDirectory: "/data", bundleDirectory: nil)
         #expect(defaults.directory == "/data/sidecars" && defaults.source == .auto && !defaults.allowExternal)
+        #expect(SidecarSettings.compatibleOrchestratorRelease == "openwork-orchestrator-v0.18.0")
+        #expect(
+            defaults.manifestLocation
+                == "https://github.com/different-ai/openwork/releases/download/openwork-orchestrator-v0.18.0/openwork-orchestrator-sidecars.json",
+            "the default names the compatible orchestrator release, never our own version")
+        #expect(!defaults.manifestLocation.contains("v\(OpenWorkVersion.current)/"))
+        #expect(defaults.connectTimeout <= .seconds(2))
         #expect(throws: OpenWorkError.self) {
             try SidecarSettings.resolve(
                 SidecarSettings.Flags(), environment: ["OPENWORK_SIDECAR_SOURCE": "sometimes"], dataDirectory: "/d",

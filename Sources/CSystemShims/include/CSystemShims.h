@@ -20,6 +20,11 @@ int openwork_set_child_subreaper(void);
 int openwork_wait_exit_code(int status);
 /// The terminating signal of a wait status, or -1 when the child was not killed by a signal.
 int openwork_wait_signal(int status);
+/// Returns memory glibc's allocator keeps in its free lists (all arenas) to the system: malloc_trim(0). A no-op
+/// returning 0 elsewhere. The first call also pins glibc's mmap threshold at 1 MiB (it otherwise grows to the
+/// largest block freed), so later large blocks return to the system when freed. Call it after a large,
+/// short-lived allocation, never in a hot path.
+int openwork_release_free_memory(void);
 
 /// Starts `path` like posix_spawn does for ProcessSpawner (its own process group, signal dispositions reset,
 /// mask cleared, `stdin_fd`/`stdout_fd`/`stderr_fd` on 0/1/2 or /dev/null when -1, every other descriptor

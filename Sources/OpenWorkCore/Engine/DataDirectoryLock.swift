@@ -16,9 +16,11 @@ public final class DataDirectoryLock: Sendable {
     public init(_ dataDirectory: DataDirectory) throws(OpenWorkError) {
         try dataDirectory.create()
         path = dataDirectory.path + "/daemon.lock"
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        descriptor = try DataDirectory.openFile(path, O_RDWR | O_CREAT)
         guard descriptor >= 0 else {
-            throw OpenWorkError(.dataDirUnusable, "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw OpenWorkError(
+                .dataDirUnusable, "cannot open \(path): \(String(cString: strerror(errno)))",
+                details: ["path": .string(path)])
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

@@ -43,15 +43,16 @@ struct StateFile: Sendable {
 
     func identity(of path: String) -> Identity? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         return Identity(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
             modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         )
     }
 
+    /// The bytes of `path`; a symbolic link there is refused (`data_dir_unsafe`), never followed.
     func read(_ path: String) throws(OpenWorkError) -> Contents {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = try DataDirectory.openFile(path, O_RDONLY)
         guard descriptor >= 0 else {
             if errno == ENOENT { return .missing }
             throw OpenWorkError(
@@ -113,6 +114,8 @@ struct StateFile: Sendable {
         }
         do {
             try DurableFile.write(bytes, to: path, keepPreviousAt: previousPath)
+        } catch  where error.code == .dataDirUnsafe {
+            throw error
         } catch {
             throw OpenWorkError(
                 .stateWriteFailed,
@@ -173,9 +176,11 @@ struct StateFile: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws(OpenWorkError) -> T
     ) async throws(OpenWorkError) -> T {
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let descriptor = try DataDirectory.openFile(lockPath, O_RDWR | O_CREAT)
         guard descriptor >= 0 else {
-            throw OpenWorkError(.dataDirUnusable, "cannot open \(lockPath): \(Self.describeErrno())")
+            throw OpenWorkError(
+                .dataDirUnusable, "cannot open \(lockPath): \(Self.describeErrno())",
+                details: ["path": .string(lockPath)])
         }
         defer { close(descriptor) }
         let deadline = ContinuousClock.now + timeout

@@ -98,7 +98,7 @@ final class SidecarLock: Sendable {
 
     /// Waits (polling, never blocking a thread) until the lock is ours, or throws once `timeout` has passed.
     init(path: String, timeout: Duration) async throws(OpenWorkError) {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let descriptor = try DataDirectory.openFile(path, O_RDWR | O_CREAT)
         guard descriptor >= 0 else {
             throw OpenWorkError(
                 .sidecarDownloadFailed, "cannot open the lock \(path): \(String(cString: strerror(errno)))",

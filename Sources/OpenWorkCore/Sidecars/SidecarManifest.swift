@@ -189,9 +189,17 @@ public struct SidecarManifest: Sendable, Hashable {
                 .sidecarManifestInvalid, "cannot fetch the sidecar manifest \(url): \(reason)",
                 details: ["manifest": .string(url)])
         }
-        let request = HTTPClientRequest(url: url)
+        let response: HTTPClientResponse
         do {
-            let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            response = try await http.execute(HTTPClientRequest(url: url), timeout: .nanoseconds(timeout.nanoseconds))
+        } catch {
+            // No answer at all: the name did not resolve, the connection was refused or timed out. Nothing is
+            // known about the manifest itself, so this is not `sidecar_manifest_invalid`.
+            throw OpenWorkError(
+                .sidecarManifestUnreachable, "cannot reach the sidecar manifest \(url): \(error)",
+                details: ["manifest": .string(url), "reason": .string("\(error)")])
+        }
+        do {
             guard response.status.code == 200 else {
                 throw failure("HTTP \(response.status.code)")
             }

@@ -56,6 +56,10 @@ public actor SidecarResolver {
     private let ownsHTTP: Bool
     private let onEvent: EventSink
     private var manifest: SidecarManifest?
+    /// The last failed manifest load, reused for ``manifestRetryDelay`` so one command (a `sidecar list` asks
+    /// for every sidecar) waits for an unreachable host once, not once per sidecar.
+    private var manifestFailure: (error: OpenWorkError, at: ContinuousClock.Instant)?
+    static let manifestRetryDelay: Duration = .seconds(10)
     /// Overrides the host target (tests).
     private let target: Result<String, HostTarget.UnsupportedHost>
 
@@ -152,10 +156,19 @@ public actor SidecarResolver {
 
     private func loadManifest() async throws(OpenWorkError) -> SidecarManifest {
         if let manifest { return manifest }
-        let loaded = try await SidecarManifest.load(
-            settings.manifestLocation, http: http, timeout: settings.manifestTimeout)
-        manifest = loaded
-        return loaded
+        if let manifestFailure, ContinuousClock.now - manifestFailure.at < Self.manifestRetryDelay {
+            throw manifestFailure.error
+        }
+        do {
+            let loaded = try await SidecarManifest.load(
+                settings.manifestLocation, http: http, timeout: settings.manifestTimeout)
+            manifest = loaded
+            manifestFailure = nil
+            return loaded
+        } catch {
+            manifestFailure = (error, ContinuousClock.now)
+            throw error
+        }
     }
 
     // MARK: Facts

@@ -27,8 +27,9 @@ public struct SidecarSettings: Sendable {
     public var bundleDirectory: String?
     /// PATH lookup and the environment `--version` runs with.
     public var environment: [String: String]
-    /// How long connecting to the manifest or asset server may take (the HTTP client retries within it).
-    public var connectTimeout: Duration = .seconds(10)
+    /// How long connecting to the manifest or asset server may take, name resolution included (the HTTP client
+    /// retries within it). Short, so an offline machine learns within seconds that the manifest is unreachable.
+    public var connectTimeout: Duration = .seconds(2)
     public var manifestTimeout: Duration = .seconds(30)
     public var downloadTimeout: Duration = .seconds(600)
     /// How long a resolution waits for another one holding the same sidecar's install lock.
@@ -56,15 +57,20 @@ public struct SidecarSettings: Sendable {
         return source
     }
 
-    public static func defaultBaseURL(version: String) -> String {
-        "https://github.com/different-ai/openwork/releases/download/openwork-orchestrator-v\(version)"
+    /// The orchestrator release whose sidecars (opencode, openwork-server) this openwork is compatible with:
+    /// its manifest is the default. Our own version names no upstream release, so it is never used here.
+    public static let compatibleOrchestratorRelease = "openwork-orchestrator-v0.18.0"
+
+    /// `https://github.com/different-ai/openwork/releases/download/<release>`.
+    public static func defaultBaseURL(release: String = compatibleOrchestratorRelease) -> String {
+        "https://github.com/different-ai/openwork/releases/download/\(release)"
     }
 
     /// Builds the settings from flags and environment. Invalid values are `invalid_setting` errors naming the
     /// flag or variable.
     public static func resolve(
         _ flags: Flags, environment: [String: String], dataDirectory: String, bundleDirectory: String?,
-        version: String = OpenWorkVersion.current
+        release: String = compatibleOrchestratorRelease
     ) throws(OpenWorkError) -> SidecarSettings {
         func value(_ flag: String?, _ variable: String) -> String? {
             if let flag, !flag.isEmpty { return flag }
@@ -82,7 +88,7 @@ public struct SidecarSettings: Sendable {
         }
         let allow = try Setting.boolean(
             flag: flags.allowExternal, variable: "OPENWORK_ALLOW_EXTERNAL", environment: environment, default: false)
-        let base = value(flags.sidecarBaseURL, "OPENWORK_SIDECAR_BASE_URL") ?? defaultBaseURL(version: version)
+        let base = value(flags.sidecarBaseURL, "OPENWORK_SIDECAR_BASE_URL") ?? defaultBaseURL(release: release)
         let trimmedBase = base.hasSuffix("/") ? String(base.dropLast()) : base
         let manifest =
             value(flags.sidecarManifest, "OPENWORK_SIDECAR_MANIFEST_URL")
