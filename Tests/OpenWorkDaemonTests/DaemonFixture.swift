@@ -85,7 +85,11 @@ final class DaemonFixture: Sendable {
 
     /// The pids of every `openwork daemon run` for this data directory.
     var daemonProcesses: [Int32] {
-        processes { $0.contains("daemon\u{0}run") && $0.contains(self.dataDirectory) }
+        // The CLI hands the daemon the canonical data directory; the fixture's may go through a link.
+        let canonical = DataDirectory(path: dataDirectory).path
+        return processes {
+            $0.contains("daemon\u{0}run") && ($0.contains(self.dataDirectory) || $0.contains(canonical))
+        }
     }
 
     /// The pids whose command line contains `text` anywhere.

@@ -166,7 +166,9 @@ public actor SidecarResolver {
             manifestFailure = nil
             return loaded
         } catch {
-            manifestFailure = (error, ContinuousClock.now)
+            // Only an unreachable host is worth not asking again so soon; a file or an answer that is wrong
+            // may be fixed the next moment, and reading it again costs nothing.
+            if error.code == .sidecarManifestUnreachable { manifestFailure = (error, ContinuousClock.now) }
             throw error
         }
     }
