@@ -56,6 +56,8 @@ struct StatusCheckTests {
             #expect(down.output.isEmpty)
             #expect(down.errors.contains("cannot reach the openwork server at http://127.0.0.1:1"))
             #expect(down.errors.contains("[openwork_unreachable]"))
+            #expect(down.errors.contains("http://127.0.0.1:1: connection refused ["), "\(down.errors)")
+            #expect(!down.errors.contains("errno"), "NIO's garbled description: \(down.errors)")
             #expect(down.errors.split(separator: "\n").count == 1)
             let invalid = try await fixture.json(["status", "--openwork-url", "ftp://x"])
             #expect(invalid.exit.code == 1)
