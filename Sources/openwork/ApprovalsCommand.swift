@@ -69,7 +69,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             abstract: "List pending approvals (approvals.list).",
             discussion: "--json: {\"ok\":true,\"items\":[{id, source, workspaceId, …}]}.")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @OptionGroup var server: ServerOptions
         @Option(help: "Only this workspace's requests (an id, a name or a path).") var workspace: String?
 
@@ -109,7 +109,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             // The parser lists the three flags of one choice side by side, as if each were required.
             usage: "openwork approvals reply <id> (--allow | --deny | --always) [--message <message>] [<options>]")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @OptionGroup var server: ServerOptions
         @Argument(help: "The approval's id.") var id: String
         @Flag var answer: Answer

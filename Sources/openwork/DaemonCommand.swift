@@ -127,17 +127,19 @@ struct ServeOptions: ParsableArguments {
 /// The options of a command that reaches the daemon and starts it when none runs: whether it may start one,
 /// and the ``ServeOptions`` it starts it with. Shown under their own heading, after the command's own options.
 struct AutoStartOptions: ParsableArguments {
-    /// The heading of these options in a command's help.
+    /// The heading of the daemon options in `--help-hidden`.
     static let title = "Daemon options (used when this command starts the daemon)"
 
     @Flag(
         inversion: .prefixedNo,
         help: """
-            Start the daemon when none runs (default: on, unless $OPENWORK_NO_AUTO_START is true/1/yes);             --no-auto-start fails with daemon_not_running instead.
+            Start the daemon when none runs (default: yes, unless $OPENWORK_NO_AUTO_START is true/1/yes; \
+            no: daemon_not_running). Its options: --help-hidden.
             """)
     var autoStart: Bool?
 
-    @OptionGroup var serve: ServeOptions
+    /// Hidden from `--help`, which shows the command's own options; `--help-hidden` lists them under ``title``.
+    @OptionGroup(title: AutoStartOptions.title, visibility: .hidden) var serve: ServeOptions
 
     func validate() throws {
         _ = try enabled(ProcessInfo.processInfo.environment)

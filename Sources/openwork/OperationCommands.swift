@@ -146,7 +146,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Register a local directory (workspace.add).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "The directory (relative to the current directory, or ~/…).") var path: String
         @Option(help: "The name (default: the directory's base name).") var name: String?
 
@@ -164,7 +164,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-remote", abstract: "Register a remote opencode server (workspace.addRemote).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "The server's http(s) base URL.") var baseURL: String
         @Option(help: "The directory on that server.") var directory: String?
         @Option(help: "The name.") var name: String?
@@ -183,7 +183,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List the workspaces (workspace.list).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
 
         func run() async throws {
             try await DaemonCall.run(common, daemon: daemon, "workspace.list", human: Describe.table)
@@ -194,7 +194,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "info", abstract: "Show one workspace (workspace.info).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
@@ -208,7 +208,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "switch", abstract: "Make a workspace active (workspace.switch).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
@@ -223,7 +223,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
             commandName: "remove",
             abstract: "Forget a workspace; its directory is untouched (workspace.remove).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
@@ -238,7 +238,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
             commandName: "path",
             abstract: "Ask opencode where the workspace points, starting it if needed (workspace.path).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
@@ -255,7 +255,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
             discussion: "The human output names the auth file instead of printing the password; --json has it all."
         )
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
@@ -278,7 +278,7 @@ struct InstanceCommand: AsyncParsableCommand {
             commandName: "dispose",
             abstract: "Free opencode's instance for a workspace; the next use boots a fresh one (instance.dispose).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup(title: AutoStartOptions.title) var daemon: AutoStartOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {

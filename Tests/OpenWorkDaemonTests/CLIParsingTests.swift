@@ -84,15 +84,18 @@ struct CLIParsingTests {
         #expect(UsageError.suggestion(for: arguments, in: OpenWorkCommand.self) == nil)
     }
 
-    @Test("workspace add --help: the command's own options first, the daemon options under their own heading")
-    func helpGroupsDaemonOptions() throws {
+    @Test("workspace add --help: the command's own options only; --help-hidden adds the daemon options under a heading")
+    func helpHidesDaemonOptions() throws {
         let help = OpenWorkCommand.helpMessage(for: WorkspaceCommand.Add.self, columns: 120)
-        let own = try #require(help.firstRange(of: "--name <name>"))
-        let heading = try #require(help.firstRange(of: AutoStartOptions.title.uppercased() + ":"), "\(help)")
-        let daemonOption = try #require(help.firstRange(of: "--opencode-bin <opencode-bin>"))
-        #expect(own.lowerBound < heading.lowerBound)
+        for own in ["<path>", "--name <name>", "--data-dir <data-dir>", "--json", "--no-auto-start", "--help-hidden"] {
+            #expect(help.contains(own), "\(own) in \(help)")
+        }
+        #expect(!help.contains("--opencode-bin"), "\(help)")
+        #expect(help.split(separator: "\n").count < 30, "\(help)")
+        let all = OpenWorkCommand.helpMessage(for: WorkspaceCommand.Add.self, includeHidden: true, columns: 120)
+        let heading = try #require(all.firstRange(of: AutoStartOptions.title.uppercased() + ":"), "\(all)")
+        let daemonOption = try #require(all.firstRange(of: "--opencode-bin <opencode-bin>"))
         #expect(heading.lowerBound < daemonOption.lowerBound)
-        #expect(help.contains("--no-auto-start"))
     }
 
     @Test("approvals reply usage shows --allow, --deny and --always as one choice")
