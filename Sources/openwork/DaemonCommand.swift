@@ -100,14 +100,23 @@ struct ServeOptions: ParsableArguments {
     /// The settings given to this command, by flag or variable (`nil`: not given), to compare with a running
     /// daemon's.
     func given(_ environment: [String: String]) -> DaemonSettings {
+        var settings = Self.given(opencodeBin: opencodeBin, approvals: approvals, environment)
+        settings.host = daemonHost
+        settings.port = daemonPort ?? environment["OPENWORK_DAEMON_PORT"].flatMap { Int($0) }
+        settings.cors = cors.isEmpty ? nil : cors
+        return settings
+    }
+
+    /// The engine settings given by flag or variable; shared with `openwork rpc`, which bridges to a running daemon.
+    static func given(opencodeBin: String?, approvals: ApprovalOptions, _ environment: [String: String])
+        -> DaemonSettings
+    {
         func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         return DaemonSettings(
-            opencodeBin: opencodeBin.map(Self.absolute) ?? variable("OPENWORK_OPENCODE_BIN"),
+            opencodeBin: opencodeBin.map(absolute) ?? variable("OPENWORK_OPENCODE_BIN"),
             approval: (approvals.approval ?? variable("OPENWORK_APPROVAL_MODE"))?.lowercased(),
             approvalTimeoutMs: approvals.approvalTimeout
-                ?? variable("OPENWORK_APPROVAL_TIMEOUT_MS").flatMap { Int($0) },
-            host: daemonHost, port: daemonPort ?? variable("OPENWORK_DAEMON_PORT").flatMap { Int($0) },
-            cors: cors.isEmpty ? nil : cors)
+                ?? variable("OPENWORK_APPROVAL_TIMEOUT_MS").flatMap { Int($0) })
     }
 
     /// The settings a daemon serving with these options runs with, for its record.
@@ -168,10 +177,15 @@ enum SettingsWarnings {
         }
     }
 
+    /// One line on stderr per warning.
+    static func write(_ warnings: [String]) {
+        for warning in warnings { FileHandle.standardError.write(Data("openwork: warning: \(warning)\n".utf8)) }
+    }
+
     /// Writes each warning on stderr and returns `result` with `warnings` added (when there are any).
     static func report(_ warnings: [String], in result: JSONValue) -> JSONValue {
         guard !warnings.isEmpty else { return result }
-        for warning in warnings { FileHandle.standardError.write(Data("openwork: warning: \(warning)\n".utf8)) }
+        write(warnings)
         var members = result.objectValue ?? ["result": result]
         members["warnings"] = .array(warnings.map(JSONValue.string))
         return .object(members)

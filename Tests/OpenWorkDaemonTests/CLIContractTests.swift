@@ -110,6 +110,15 @@ struct CLIContractTests {
                 ["workspace", "list"], extraEnvironment: ["OPENWORK_APPROVAL_MODE": "auto"])
             #expect(byVariable.errors.split(separator: "\n").filter { $0.contains("warning") }.count == 1)
 
+            // `openwork rpc` bridging to the daemon: stdout is the protocol, so the warning goes to stderr only.
+            let rpc = try TestProcess(
+                DaemonFixture.openwork, ["rpc", "--approval", "auto", "--data-dir", fixture.dataDirectory],
+                environment: fixture.environment)
+            let warning = try await rpc.readErrorLine(within: .seconds(10))
+            #expect(warning?.contains("uses --approval manual, not auto") == true, "\(warning ?? "")")
+            rpc.closeInput()
+            #expect(try await rpc.waitForExit(within: .seconds(10)).code == 0)
+
             let restarted = try await fixture.json(["daemon", "restart", "--approval", "auto"])
             #expect(restarted.value["ok"] == true, "\(restarted.value)")
             #expect(restarted.value["stoppedPid"]?.int64Value == pid)
