@@ -170,14 +170,8 @@ public struct DaemonClient: Sendable {
         var details: [String: JSONValue] = ["baseUrl": .string(record.baseURL)]
         if let failure = error as? LoopbackHTTP.Failure, !failure.mayHaveArrived { details["sent"] = false }
         return OpenWorkError(
-            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(describe(error))", details: details)
-    }
-
-    /// A transport error for people: NIO's `IOError` describes a refused connection as
-    /// `connection reset (error set): Connection refused) (errno: 111)`; this says `connection refused`.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
-        return "\(error)"
+            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(OpenCodeClient.describe(error))",
+            details: details)
     }
 
     /// One request over ``LoopbackHTTP`` (a one-shot call should not start an event-loop group).

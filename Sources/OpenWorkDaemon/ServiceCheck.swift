@@ -62,7 +62,7 @@ public enum ServiceCheck {
         } catch {
             return failure(
                 base, kind: "openwork_unreachable",
-                "cannot reach the openwork server at \(base): \(DaemonClient.describe(error))")
+                "cannot reach the openwork server at \(base): \(OpenCodeClient.describe(error))")
         }
     }
 
