@@ -57,6 +57,21 @@ enum ProcessTable {
         return found
     }
 
+    /// Every running process other than this one whose command line or environment contains `text` (a data
+    /// directory: `--data-dir DIR` on argv, `OPENWORK_DATA_DIR=DIR` in the environment).
+    static func naming(_ text: String) -> [ProcessIdentity] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        let needle = Array(text.utf8)
+        return pids.filter { $0 != getpid() }.compactMap { pid in
+            guard let identity = identity(pid) else { return nil }
+            for file in ["cmdline", "environ"] {
+                guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/\(file)") else { continue }
+                if Array(data).firstRange(of: needle) != nil { return identity }
+            }
+            return nil
+        }
+    }
+
     /// The command line of `pid`, for reports.
     static func commandLine(_ pid: Int32) -> String {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "?" }

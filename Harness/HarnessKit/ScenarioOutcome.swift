@@ -63,7 +63,7 @@ public struct ScenarioOutcome: Sendable {
             lines.append(contentsOf: actual.split(separator: "\n").map { "    " + $0 })
         }
         if !failure.transcript.isEmpty {
-            lines.append("  last \(failure.transcript.count) lines of the JSON-RPC transcript:")
+            lines.append("  last \(Counted.text(failure.transcript.count, "line")) of the JSON-RPC transcript:")
             lines.append(contentsOf: failure.transcript.map { "    " + $0 })
         }
         if !failure.opencodeStderr.isEmpty {
@@ -121,4 +121,11 @@ public struct SuiteSummary: Sendable {
 
     /// `N passed, N failed, N skipped`.
     public var line: String { "\(passed) passed, \(failed) failed, \(skipped) skipped" }
+}
+
+/// A count with its noun in the right number: `1 scenario`, `2 scenarios`.
+public enum Counted {
+    public static func text(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
 }

@@ -10,7 +10,7 @@ import OpenWorkTesting
 
 /// Runs one ``Scenario``: fresh `$WORK` and `$DATA`, the steps in order until one fails, then a teardown that
 /// stops everything the scenario started (SIGTERM → grace → SIGKILL of each group) and fails the scenario
-/// for any survivor.
+/// for any survivor, and for any process still running for its data directory a second later (a leak).
 ///
 /// It does not retry steps and never sleeps to wait for a condition: every wait polls with a deadline.
 public enum ScenarioRunner {
@@ -543,6 +543,30 @@ final class ScenarioRun {
             if let entry = ProcessTable.entry(identity.pid), entry.group > 1 { Glibc.kill(-entry.group, SIGKILL) }
             Glibc.kill(identity.pid, SIGKILL)
         }
-        return survivors
+        return survivors + (await stopLeaks())
+    }
+
+    /// Processes nobody tracked that still run for this scenario's data directory after a short settle (a
+    /// daemon that a lost start race left behind, say): each is a failure. SIGTERM, then SIGKILL of its group
+    /// after the stop grace.
+    func stopLeaks() async -> [String] {
+        guard let data = variables["DATA"]?.stringValue, !data.isEmpty else { return [] }
+        try? await Task.sleep(for: scaled(.seconds(1)))
+        let leaks = ProcessTable.naming(data)
+        guard !leaks.isEmpty else { return [] }
+        let reports = leaks.map { "pid \($0.pid) (\(ProcessTable.commandLine($0.pid))), found by its data directory" }
+        for leak in leaks {
+            notes.append("# teardown: SIGTERM to pid \(leak.pid), still running for \(data)")
+            Glibc.kill(leak.pid, SIGTERM)
+        }
+        let end = ContinuousClock.now + configuration.stopGrace
+        while leaks.contains(where: ProcessTable.isRunning), ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        for leak in leaks + ProcessTable.naming(data) where ProcessTable.isRunning(leak) {
+            if let entry = ProcessTable.entry(leak.pid), entry.group > 1 { Glibc.kill(-entry.group, SIGKILL) }
+            Glibc.kill(leak.pid, SIGKILL)
+        }
+        return reports
     }
 }

@@ -59,7 +59,9 @@ struct HarnessCommand: AsyncParsableCommand {
             let bytes = Array((text + "\n").utf8)
             _ = bytes.withUnsafeBytes { write(toStderr ? 2 : 1, $0.baseAddress, $0.count) }
         }
-        emit("# openwork-harness: \(files.count) scenarios, opencode \(configuration.opencodeExecutable)")
+        emit(
+            "# openwork-harness: \(Counted.text(files.count, "scenario")), opencode \(configuration.opencodeExecutable)"
+        )
         let clock = ContinuousClock()
         let began = clock.now
         let outcomes = await ScenarioSuite.run(files, configuration: configuration, parallelism: jobs) { outcome in

@@ -23,6 +23,8 @@ public enum Daemon {
         public var port = 0
         public var allowedOrigins: Set<String> = []
         public var testMethods = false
+        /// Published in the record, so commands that reach this daemon can tell their settings differ.
+        public var settings = DaemonSettings()
         public var logger = Logger(label: "openwork.daemon")
         /// Called once the server listens and the record is written.
         public var onReady: @Sendable (DaemonRecord) -> Void = { _ in }
@@ -76,7 +78,7 @@ public enum Daemon {
                         let record = DaemonRecord(
                             pid: pid, port: port, baseURL: "http://\(host):\(port)",
                             startedAt: Registry.Clock.unixMilliseconds(),
-                            startTicks: ProcessIdentity.startTicks(of: pid))
+                            startTicks: ProcessIdentity.startTicks(of: pid), settings: configuration.settings)
                         try? await engine.registry.setRecord(.daemon, record.json)
                         configuration.onReady(record)
                     }

@@ -149,7 +149,7 @@ public struct DaemonClient: Sendable {
     }
 
     private func authorization() throws(OpenWorkError) -> String {
-        guard let token = DaemonToken.read(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
+        guard let token = try DaemonToken.load(from: DaemonToken.path(inDataDirectory: dataDirectory.path)) else {
             throw OpenWorkError(.daemonNotRunning, "no daemon token in \(dataDirectory.path); is the daemon running?")
         }
         return "Bearer \(token.value)"
@@ -170,7 +170,8 @@ public struct DaemonClient: Sendable {
         var details: [String: JSONValue] = ["baseUrl": .string(record.baseURL)]
         if let failure = error as? LoopbackHTTP.Failure, !failure.mayHaveArrived { details["sent"] = false }
         return OpenWorkError(
-            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(error)", details: details)
+            .daemonUnreachable, "cannot reach the daemon at \(record.baseURL): \(OpenCodeClient.describe(error))",
+            details: details)
     }
 
     /// One request over ``LoopbackHTTP`` (a one-shot call should not start an event-loop group).

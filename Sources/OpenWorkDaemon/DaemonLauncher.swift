@@ -26,25 +26,33 @@ public enum DaemonLauncher {
     ///
     /// Concurrent callers converge: every spawned `daemon run` but one loses the lock and exits
     /// ``lostLockExitCode``; each caller then reports whichever daemon serves.
+    ///
+    /// - Important: the spawned child never outlives this call unless it is the daemon that serves. A child
+    ///   that lost the race, or has not run yet when another daemon already serves, is terminated and reaped
+    ///   here; otherwise it could take the data directory over after that daemon stopped.
     public static func start(
         executable: String, arguments: [String], environment: [String: String], dataDirectory: DataDirectory,
         within deadline: Duration = .seconds(10)
     ) async throws(OpenWorkError) -> Started {
         let client = DaemonClient(dataDirectory: dataDirectory)
         if let running = await client.running() { return Started(record: running.record, alreadyRunning: true) }
-        try dataDirectory.create()
-        let logs = dataDirectory.path + "/logs"
-        if mkdir(logs, 0o700) != 0 && errno != EEXIST {
-            throw OpenWorkError(.dataDirUnusable, "cannot create \(logs): \(String(cString: strerror(errno)))")
-        }
-        let logPath = logs + "/daemon.log"
+        let logPath = try dataDirectory.subdirectory("logs") + "/daemon.log"
+        // A mark inherited from an opencode this CLI runs under names another engine's data directory: the
+        // daemon is not that engine's child (see Supervisor.ownerVariable).
+        var environment = environment
+        environment[Supervisor.ownerVariable] = nil
         let child = try spawnDetached(executable, arguments, environment: environment, log: logPath)
         let end = ContinuousClock.now + deadline
         var childExit: Int32?
         while ContinuousClock.now < end {
             if let running = await client.running() {
-                if childExit == nil { reapLater(child) }
-                return Started(record: running.record, alreadyRunning: false)
+                // Our child serves: it is the daemon now and outlives us. Another daemon serves: ours lost the
+                // race (or has not even tried yet, on a slow machine) and must not take over once that one stops.
+                let ours = running.record.pid == child
+                if childExit == nil {
+                    if ours { reapLater(child) } else { await terminate(child) }
+                }
+                return Started(record: running.record, alreadyRunning: !ours)
             }
             if childExit == nil {
                 var status: Int32 = 0
@@ -55,7 +63,7 @@ public enum DaemonLauncher {
             }
             try? await Task.sleep(for: .milliseconds(25))
         }
-        if childExit == nil { reapLater(child) }
+        if childExit == nil { await terminate(child) }
         if childExit == lostLockExitCode {
             throw OpenWorkError(
                 .dataDirLocked,
@@ -97,6 +105,26 @@ public enum DaemonLauncher {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
+    }
+
+    /// How long a spawned child that does not serve gets between SIGTERM and SIGKILL.
+    static let terminationGrace: Duration = .seconds(5)
+
+    /// Stops a child that must not serve and reaps it: SIGTERM to its group (its own session), then SIGKILL
+    /// after ``terminationGrace``. Returns once it is gone.
+    private static func terminate(_ child: pid_t) async {
+        var status: Int32 = 0
+        kill(-child, SIGTERM)
+        kill(child, SIGTERM)
+        let end = ContinuousClock.now + terminationGrace
+        while ContinuousClock.now < end {
+            let reaped = waitpid(child, &status, WNOHANG)
+            if reaped == child || (reaped < 0 && errno == ECHILD) { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(-child, SIGKILL)
+        kill(child, SIGKILL)
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
     }
 
     private static func tail(of path: String, lines count: Int = 20) -> [String] {

@@ -9,7 +9,7 @@ public import OpenWorkJSON
 
 /// The `daemon` member of the state file: where the daemon of a data directory listens, anchor-compatible
 /// (`pid, port, baseUrl, startedAt`) plus `startTicks`, the process start time that tells a live daemon from
-/// a reused pid.
+/// a reused pid, and `settings`, what it was started with (see ``DaemonSettings``).
 public struct DaemonRecord: Sendable, Hashable {
     public var pid: Int32
     public var port: Int
@@ -17,13 +17,18 @@ public struct DaemonRecord: Sendable, Hashable {
     /// Unix milliseconds.
     public var startedAt: Int64
     public var startTicks: UInt64?
+    /// `nil` in a record written by a daemon that did not publish them.
+    public var settings: DaemonSettings?
 
-    public init(pid: Int32, port: Int, baseURL: String, startedAt: Int64, startTicks: UInt64?) {
+    public init(
+        pid: Int32, port: Int, baseURL: String, startedAt: Int64, startTicks: UInt64?, settings: DaemonSettings? = nil
+    ) {
         self.pid = pid
         self.port = port
         self.baseURL = baseURL
         self.startedAt = startedAt
         self.startTicks = startTicks
+        self.settings = settings
     }
 
     public init?(json: JSONValue?) {
@@ -32,7 +37,8 @@ public struct DaemonRecord: Sendable, Hashable {
         else { return nil }
         self.init(
             pid: pid, port: Int(port), baseURL: baseURL, startedAt: json["startedAt"]?.int64Value ?? 0,
-            startTicks: json["startTicks"]?.int64Value.flatMap { UInt64(exactly: $0) })
+            startTicks: json["startTicks"]?.int64Value.flatMap { UInt64(exactly: $0) },
+            settings: json["settings"].flatMap { $0.objectValue == nil ? nil : DaemonSettings(json: $0) })
     }
 
     public var json: JSONValue {
@@ -41,6 +47,7 @@ public struct DaemonRecord: Sendable, Hashable {
             "startedAt": .integer(startedAt),
         ]
         if let startTicks, let ticks = Int64(exactly: startTicks) { members["startTicks"] = .integer(ticks) }
+        if let settings { members["settings"] = settings.json }
         return .object(members)
     }
 

@@ -60,7 +60,9 @@ public enum ServiceCheck {
             }
             return ["ok": true, "url": .string(base), "health": health]
         } catch {
-            return failure(base, kind: "openwork_unreachable", "cannot reach the openwork server at \(base): \(error)")
+            return failure(
+                base, kind: "openwork_unreachable",
+                "cannot reach the openwork server at \(base): \(OpenCodeClient.describe(error))")
         }
     }
 

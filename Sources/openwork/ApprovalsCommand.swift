@@ -19,9 +19,9 @@ struct ApprovalOptions: ParsableArguments {
 
     func validate() throws {
         do {
-            _ = try settings(environment: [:])
+            _ = try settings(environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.message)
+            throw ValidationError("\(error.message) [\(error.code)]")
         }
     }
 
@@ -69,7 +69,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             abstract: "List pending approvals (approvals.list).",
             discussion: "--json: {\"ok\":true,\"items\":[{id, source, workspaceId, …}]}.")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @OptionGroup var server: ServerOptions
         @Option(help: "Only this workspace's requests (an id, a name or a path).") var workspace: String?
 
@@ -86,7 +86,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
                 let reference = CallerPath.reference(workspace)
                 params = ["workspace": reference["id"] ?? .null, "cwd": reference["cwd"] ?? .null]
             }
-            try await DaemonCall.run(common, autostart: serve, "approvals.list", params, human: ApprovalsCommand.table)
+            try await DaemonCall.run(common, daemon: daemon, "approvals.list", params, human: ApprovalsCommand.table)
         }
     }
 
@@ -105,9 +105,11 @@ struct ApprovalsCommand: AsyncParsableCommand {
 
         static let configuration = CommandConfiguration(
             commandName: "reply",
-            abstract: "Answer a pending approval (approvals.reply); the flag may come before or after the id.")
+            abstract: "Answer a pending approval (approvals.reply); the flag may come before or after the id.",
+            // The parser lists the three flags of one choice side by side, as if each were required.
+            usage: "openwork approvals reply <id> (--allow | --deny | --always) [--message <message>] [<options>]")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @OptionGroup var server: ServerOptions
         @Argument(help: "The approval's id.") var id: String
         @Flag var answer: Answer
@@ -136,7 +138,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             var params: JSONValue = ["id": .string(id), "reply": .string(reply)]
             if let message { params["message"] = .string(message) }
             try await DaemonCall.run(
-                common, autostart: serve, "approvals.reply", params, human: ApprovalsCommand.replied)
+                common, daemon: daemon, "approvals.reply", params, human: ApprovalsCommand.replied)
         }
     }
 
@@ -154,8 +156,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         do {
             return try options.settings(environment: environment)
         } catch {
-            FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
-            throw ExitCode(64)
+            throw ValidationError("\(error.message) [\(error.code)]")
         }
     }
 

@@ -24,15 +24,21 @@ struct OpenWorkCommand: AsyncParsableCommand {
         _ = signal(SIGPIPE, SIG_IGN)
         // A write past a file-size limit must fail with EFBIG (reported), not kill the process.
         _ = signal(SIGXFSZ, SIG_IGN)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot(BooleanArguments.normalize(Array(CommandLine.arguments.dropFirst())))
+            command = try parseAsRoot(BooleanArguments.normalize(arguments))
+        } catch {
+            UsageError.exit(error, arguments: arguments)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            UsageError.exit(error, arguments: arguments)
         }
     }
 }

@@ -6,21 +6,32 @@ import OpenWorkJSON
 
 /// Sends one RPC call to the daemon of the data directory and prints the outcome.
 enum DaemonCall {
-    /// - Parameter autostart: when given, a daemon is started (with these options) if none runs; otherwise a
-    ///   missing daemon is the error `daemon_not_running`.
+    /// - Parameter daemon: when given (a command that may start the daemon), a daemon is started with these
+    ///   options if none runs, unless `--no-auto-start`; settings given that the running daemon does not have are
+    ///   reported as warnings. Otherwise a missing daemon is the error `daemon_not_running`.
     static func run(
-        _ common: DataDirOptions, autostart: ServeOptions?, _ method: String, _ params: JSONValue? = nil,
+        _ common: DataDirOptions, daemon: AutoStartOptions?, _ method: String, _ params: JSONValue? = nil,
         human: @escaping (JSONValue) -> String
     ) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let autoStart = try daemon?.enabled(environment) == true ? daemon?.serve : nil
         try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
             let directory = common.dataDirectory
             let client = DaemonClient(dataDirectory: directory)
+            var startedHere = false
+            func finish(_ result: JSONValue, _ record: DaemonRecord) {
+                var result = result
+                if let daemon, !startedHere {
+                    result = SettingsWarnings.report(
+                        SettingsWarnings.messages(given: daemon.serve.given(environment), record: record), in: result)
+                }
+                CommandOutput.success(result, json: common.json, human: human(result))
+            }
             // The fast path: a live daemon process holds its recorded port, so the call goes straight there
             // (one request, no health probe first). Only when that fails does the slow path decide.
             if let record = DaemonRecord.read(in: directory), record.isAlive {
                 do throws(OpenWorkError) {
-                    let result = try await client.call(method, params, record: record)
-                    CommandOutput.success(result, json: common.json, human: human(result))
+                    finish(try await client.call(method, params, record: record), record)
                     return
                 } catch {
                     // Not listening yet, or gone (the call never left): the slow path below finds out which.
@@ -31,18 +42,18 @@ enum DaemonCall {
             let record: DaemonRecord
             if let running = await client.running() {
                 record = running.record
-            } else if let autostart {
-                record = try await DaemonLauncher.start(
-                    executable: DaemonCommand.Start.currentExecutable,
-                    arguments: ["daemon", "run", "--data-dir", directory.path] + autostart.arguments,
-                    environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
-                    within: ServeOptions.startTimeout
-                ).record
+            } else if let autoStart {
+                let started = try await DaemonCommand.Start.start(autoStart, in: directory)
+                record = started.record
+                startedHere = !started.alreadyRunning
+                if startedHere {
+                    FileHandle.standardError.write(
+                        Data("openwork: started daemon pid \(record.pid) at \(record.baseURL)\n".utf8))
+                }
             } else {
                 record = try await client.requireRunning().record
             }
-            let result = try await client.call(method, params, record: record)
-            CommandOutput.success(result, json: common.json, human: human(result))
+            finish(try await client.call(method, params, record: record), record)
         }
     }
 }
@@ -52,7 +63,10 @@ enum DaemonCall {
 enum CallerPath {
     static var workingDirectory: String { FileManager.default.currentDirectoryPath }
 
+    /// The absolute form of `path`; an empty or blank path stays as it is, so the daemon refuses it
+    /// (`invalid_path`) instead of it becoming the working directory.
     static func absolute(_ path: String) -> String {
+        if !path.contains(where: { !$0.isWhitespace }) { return path }
         if path == "~" || path.hasPrefix("~/") {
             let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
             return home + path.dropFirst()
@@ -76,6 +90,11 @@ enum Describe {
         let name = workspace?["name"]?.stringValue ?? "?"
         let place = workspace?["baseUrl"]?.stringValue.map { "\($0) \(workspace?["directory"]?.stringValue ?? "")" }
         return "\(id) \(name) \(place ?? workspace?["path"]?.stringValue ?? "")"
+    }
+
+    /// A count with its noun in the right number: `1 workspace`, `2 workspaces`.
+    static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     static func table(_ result: JSONValue) -> String {
@@ -127,14 +146,14 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Register a local directory (workspace.add).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "The directory (relative to the current directory, or ~/…).") var path: String
         @Option(help: "The name (default: the directory's base name).") var name: String?
 
         func run() async throws {
             var params: JSONValue = ["path": .string(CallerPath.absolute(path))]
             if let name { params["name"] = .string(name) }
-            try await DaemonCall.run(common, autostart: serve, "workspace.add", params) { result in
+            try await DaemonCall.run(common, daemon: daemon, "workspace.add", params) { result in
                 let verb = result["created"] == false ? "already registered" : "added"
                 return "\(verb): \(Describe.workspace(result["workspace"]))"
             }
@@ -145,7 +164,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-remote", abstract: "Register a remote opencode server (workspace.addRemote).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "The server's http(s) base URL.") var baseURL: String
         @Option(help: "The directory on that server.") var directory: String?
         @Option(help: "The name.") var name: String?
@@ -154,7 +173,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
             var params: JSONValue = ["baseUrl": .string(baseURL)]
             if let directory { params["directory"] = .string(directory) }
             if let name { params["name"] = .string(name) }
-            try await DaemonCall.run(common, autostart: serve, "workspace.addRemote", params) { result in
+            try await DaemonCall.run(common, daemon: daemon, "workspace.addRemote", params) { result in
                 "added: \(Describe.workspace(result["workspace"]))"
             }
         }
@@ -164,10 +183,10 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List the workspaces (workspace.list).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "workspace.list", human: Describe.table)
+            try await DaemonCall.run(common, daemon: daemon, "workspace.list", human: Describe.table)
         }
     }
 
@@ -175,11 +194,11 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "info", abstract: "Show one workspace (workspace.info).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "workspace.info", CallerPath.reference(id)) { result in
+            try await DaemonCall.run(common, daemon: daemon, "workspace.info", CallerPath.reference(id)) { result in
                 Describe.workspace(result["workspace"])
             }
         }
@@ -189,11 +208,11 @@ struct WorkspaceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "switch", abstract: "Make a workspace active (workspace.switch).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "workspace.switch", CallerPath.reference(id)) { result in
+            try await DaemonCall.run(common, daemon: daemon, "workspace.switch", CallerPath.reference(id)) { result in
                 "active: \(Describe.workspace(result["workspace"]))"
             }
         }
@@ -204,11 +223,11 @@ struct WorkspaceCommand: AsyncParsableCommand {
             commandName: "remove",
             abstract: "Forget a workspace; its directory is untouched (workspace.remove).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "workspace.remove", CallerPath.reference(id)) { result in
+            try await DaemonCall.run(common, daemon: daemon, "workspace.remove", CallerPath.reference(id)) { result in
                 "removed: \(Describe.workspace(result["workspace"]))"
             }
         }
@@ -219,11 +238,11 @@ struct WorkspaceCommand: AsyncParsableCommand {
             commandName: "path",
             abstract: "Ask opencode where the workspace points, starting it if needed (workspace.path).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "workspace.path", CallerPath.reference(id)) { result in
+            try await DaemonCall.run(common, daemon: daemon, "workspace.path", CallerPath.reference(id)) { result in
                 "\(result["workspace"]?["id"]?.stringValue ?? "?"): \(result["path"]?["directory"]?.stringValue ?? "?")"
             }
         }
@@ -236,11 +255,11 @@ struct WorkspaceCommand: AsyncParsableCommand {
             discussion: "The human output names the auth file instead of printing the password; --json has it all."
         )
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "workspace.connect", CallerPath.reference(id)) {
+            try await DaemonCall.run(common, daemon: daemon, "workspace.connect", CallerPath.reference(id)) {
                 result in
                 let credentials = result["authFile"]?.stringValue.map { "; credentials in \($0)" } ?? ""
                 return "\(result["baseUrl"]?.stringValue ?? "?") --dir \(result["directory"]?.stringValue ?? "?")"
@@ -259,11 +278,11 @@ struct InstanceCommand: AsyncParsableCommand {
             commandName: "dispose",
             abstract: "Free opencode's instance for a workspace; the next use boots a fresh one (instance.dispose).")
         @OptionGroup var common: DataDirOptions
-        @OptionGroup var serve: ServeOptions
+        @OptionGroup var daemon: AutoStartOptions
         @Argument(help: "An id, a name or a path.") var id: String
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: serve, "instance.dispose", CallerPath.reference(id)) { result in
+            try await DaemonCall.run(common, daemon: daemon, "instance.dispose", CallerPath.reference(id)) { result in
                 result["disposed"] == true ? "disposed" : "nothing to dispose"
             }
         }
@@ -281,7 +300,7 @@ struct OpenCodeCommand: AsyncParsableCommand {
         @OptionGroup var common: DataDirOptions
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: nil, "opencode.status", human: Describe.opencode)
+            try await DaemonCall.run(common, daemon: nil, "opencode.status", human: Describe.opencode)
         }
     }
 
@@ -292,7 +311,7 @@ struct OpenCodeCommand: AsyncParsableCommand {
         @OptionGroup var common: DataDirOptions
 
         func run() async throws {
-            try await DaemonCall.run(common, autostart: nil, "opencode.restart", human: Describe.opencode)
+            try await DaemonCall.run(common, daemon: nil, "opencode.restart", human: Describe.opencode)
         }
     }
 }
@@ -320,11 +339,11 @@ struct StatusCommand: AsyncParsableCommand {
             try await checkServices()
             return
         }
-        try await DaemonCall.run(common, autostart: nil, "health") { health in
+        try await DaemonCall.run(common, daemon: nil, "health") { health in
             let active = health["activeId"]?.stringValue ?? "none"
             return "openwork \(health["version"]?.stringValue ?? "?"): daemon pid \(health["pid"]?.int64Value ?? 0), "
                 + "\(Describe.opencode(health["opencode"] ?? .null)), "
-                + "\(health["workspaceCount"]?.int64Value ?? 0) workspaces, active \(active)"
+                + "\(Describe.counted(Int(health["workspaceCount"]?.int64Value ?? 0), "workspace")), active \(active)"
         }
     }
 }

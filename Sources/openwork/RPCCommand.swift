@@ -76,6 +76,8 @@ struct RPCCommand: AsyncParsableCommand {
         let client = DaemonClient(dataDirectory: directory)
         let daemon = await client.running()
         if let daemon, !embedded {
+            let given = ServeOptions.given(opencodeBin: opencodeBin, approvals: approvals, environment)
+            SettingsWarnings.write(SettingsWarnings.messages(given: given, record: daemon.record))
             var bridge = RPCBridge.Configuration()
             bridge.maximumLineBytes = maxLineBytes
             bridge.drainTimeout = .milliseconds(drainTimeoutMs)

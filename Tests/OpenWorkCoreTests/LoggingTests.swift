@@ -56,6 +56,17 @@ struct LoggingTests {
     }
 
     @Test(
+        "the pretty level column is five characters, the short name without a digit",
+        arguments: [
+            (Logger.Level.trace, "TRACE"), (.debug, "DEBUG"), (.info, "INFO "), (.notice, "INFO "),
+            (.warning, "WARN "), (.error, "ERROR"), (.critical, "FATAL"),
+        ])
+    func prettyLevel(level: Logger.Level, column: String) {
+        let line = LogLine(timeUnixNano: Self.instant, level: level, body: "b", component: "daemon")
+        #expect(line.pretty() == "2026-11-21T08:30:05.123Z \(column) daemon | b")
+    }
+
+    @Test(
         "timestamps are RFC 3339 UTC with milliseconds",
         arguments: [
             (UInt64(0), "1970-01-01T00:00:00.000Z"), (951_782_400_005_000_000, "2000-02-29T00:00:00.005Z"),

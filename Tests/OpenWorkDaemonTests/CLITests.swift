@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import OpenWorkCore
 import OpenWorkDaemon
 import OpenWorkJSON
@@ -95,6 +96,29 @@ struct CLITests {
         }
     }
 
+    @Test("an empty or blank path is invalid_path in every door: CLI, RPC workspace.add, REST POST /workspaces")
+    func blankPathRefused() async throws {
+        let fixture = try DaemonFixture("cli-blank-path")
+        // A directory literally named by blanks: a blank path resolved against the caller's directory would exist.
+        _ = try fixture.root.makeDirectories("w/   ")
+        let work = fixture.root.appending("w")
+        try await fixture.scoped {
+            for path in ["", "   "] {
+                let cli = try await fixture.json(["workspace", "add", path], workingDirectory: work)
+                #expect(cli.exit.code == 1)
+                #expect(cli.value["kind"] == "invalid_path", "CLI \"\(path)\": \(cli.value)")
+                let rpc = try await DaemonLifecycleTests.call(
+                    fixture, "workspace.add", ["path": .string(path), "cwd": .string(work)])
+                #expect(rpc["error"]?["data"]?["kind"] == "invalid_path", "RPC \"\(path)\": \(rpc)")
+                let rest = try await fixture.http(.POST, "/workspaces", ["path": .string(path), "cwd": .string(work)])
+                #expect(rest.status == 400)
+                #expect(rest.body["kind"] == "invalid_path", "REST \"\(path)\": \(rest.body)")
+            }
+            #expect(try await fixture.json(["workspace", "list"]).value["workspaces"]?.arrayValue?.count == 0)
+            #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
+        }
+    }
+
     @Test("human output: one line per command, and the table for lists")
     func humanOutput() async throws {
         let fixture = try DaemonFixture("cli-human")
@@ -105,7 +129,7 @@ struct CLITests {
             #expect(added.output.hasPrefix("added: ws-"))
             #expect(added.output.split(separator: "\n").count == 1)
             let status = try await fixture.openwork(["status"])
-            #expect(status.output.contains("1 workspaces"))
+            #expect(status.output.contains(", 1 workspace, active"), "one, not \"1 workspaces\": \(status.output)")
             let opencode = try await fixture.openwork(["opencode", "status"])
             #expect(opencode.output.hasPrefix("opencode "))
             let stop = try await fixture.openwork(["daemon", "stop"])

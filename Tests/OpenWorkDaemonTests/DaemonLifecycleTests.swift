@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OpenWorkCore
+import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkTesting
 import Testing
@@ -188,6 +190,29 @@ struct DaemonLifecycleTests {
             #expect(fixture.daemonProcesses.map(Int64.init) == Array(pids))
             #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
             #expect(fixture.daemonProcesses.isEmpty)
+        }
+    }
+
+    @Test("a spawned child that is not the daemon that serves is terminated and reaped before start returns")
+    func losingChildIsTerminated() async throws {
+        let fixture = try DaemonFixture("launcher-loser")
+        // GNU sleep adds its arguments up: the odd fraction marks this test's child (`sh`, then `sleep`).
+        let marker = "0.\(UInt32.random(in: 100_000...999_999))"
+        // The child gets another daemon serving (a separate process), then stays: a `daemon run` that lost the
+        // race but has not exited yet, as on a slow machine.
+        let script = #""$0" daemon start --data-dir "$1" >/dev/null 2>&1; exec sleep 60 "$2""#
+        try await fixture.scoped {
+            let started = try await DaemonLauncher.start(
+                executable: "/bin/sh",
+                arguments: ["-c", script, DaemonFixture.openwork, fixture.dataDirectory, marker],
+                environment: fixture.environment, dataDirectory: DataDirectory(path: fixture.dataDirectory),
+                within: .seconds(60))
+            #expect(started.alreadyRunning, "the daemon that serves was not started by this launcher's child")
+            #expect(fixture.daemonProcesses.map(Int64.init) == [Int64(started.record.pid)])
+            #expect(
+                fixture.commandLines(containing: marker).isEmpty,
+                "the launcher's own child is gone when start returns")
+            #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
         }
     }
 

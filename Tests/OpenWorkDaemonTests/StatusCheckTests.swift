@@ -47,7 +47,7 @@ struct StatusCheckTests {
     }
 
     /// (A live daemon's control plane is checked in ``RPCBridgeTests``, which has one running.)
-    @Test("--openwork-url: a down URL is one clear error line")
+    @Test("--openwork-url and --opencode-url: a down URL is one clear error line, not NIO's errno text")
     func openworkServer() async throws {
         let fixture = try DaemonFixture("status-openwork")
         do {
@@ -56,7 +56,13 @@ struct StatusCheckTests {
             #expect(down.output.isEmpty)
             #expect(down.errors.contains("cannot reach the openwork server at http://127.0.0.1:1"))
             #expect(down.errors.contains("[openwork_unreachable]"))
+            #expect(down.errors.contains("http://127.0.0.1:1: connection refused ["), "\(down.errors)")
+            #expect(!down.errors.contains("errno"), "NIO's garbled description: \(down.errors)")
             #expect(down.errors.split(separator: "\n").count == 1)
+            let opencodeDown = try await fixture.json(["status", "--opencode-url", "http://127.0.0.1:1"])
+            #expect(opencodeDown.value["opencode"]?["kind"] == "opencode_unreachable")
+            let message = opencodeDown.value["opencode"]?["error"]?.stringValue ?? ""
+            #expect(message.hasSuffix("GET /global/health failed: connection refused"), "\(message)")
             let invalid = try await fixture.json(["status", "--openwork-url", "ftp://x"])
             #expect(invalid.exit.code == 1)
             #expect(invalid.value["openwork"]?["kind"] == "invalid_url")

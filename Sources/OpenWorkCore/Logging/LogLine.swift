@@ -81,8 +81,10 @@ public struct LogLine: Sendable, Equatable {
         return line
     }
 
+    /// The level column of the pretty form: the severity's short name without its digit (`notice`, OpenTelemetry
+    /// `INFO2`, reads `INFO `), padded to five characters.
     static func paddedLevel(_ level: Logger.Level) -> String {
-        let text = severity(level).text
+        let text = severity(level).text.filter { !$0.isNumber }
         return text + String(repeating: " ", count: max(0, 5 - text.count))
     }
 

@@ -130,7 +130,10 @@ public final class OpenCodeClient: Sendable {
         "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
     }
 
-    private static func describe(_ error: any Error) -> String {
+    /// A transport error for people. NIO's `IOError` describes a refused connection as
+    /// `connection reset (error set): Connection refused) (errno: 111)`; this says `connection refused`.
+    public static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded: return "no answer before the deadline"

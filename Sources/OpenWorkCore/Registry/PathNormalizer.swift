@@ -17,7 +17,7 @@ public enum PathNormalizer {
     ///   - base: the caller's working directory, used for relative paths; must be absolute.
     ///   - home: the home directory, for `~`.
     public static func normalize(_ path: String, relativeTo base: String?, home: String?) throws(Failure) -> String {
-        guard !path.isEmpty else { throw .empty }
+        guard path.contains(where: { !$0.isWhitespace }) else { throw .empty }
         guard !path.utf8.contains(0) else { throw .containsNUL }
         var expanded = path
         if let home, path == "~" || path.hasPrefix("~/") {
