@@ -70,6 +70,43 @@ static void openwork_close_from(int from) {
 /// The guard: the child's child, in its group. Only async-signal-safe calls (it is a fork of a threaded
 /// process). Every signal is blocked, so the stop sequence's SIGTERM does not end it early; when its parent
 /// (the supervised child) dies it is sent SIGUSR1 and kills the group, itself included.
+/// Blanks this process's command line and environment as `/proc/<pid>/cmdline` and `environ` show them (the way
+/// setproctitle does), then names it `openwork-guard`: a fork of the engine must not look like the engine (its
+/// argv and marks) to `ps`, `pgrep` or a leak check. Reads the regions' bounds from `/proc/self/stat` (fields 48
+/// to 51); async-signal-safe.
+static void openwork_retitle(void) {
+    char text[4096];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t count = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (count <= 0) return;
+    text[count] = 0;
+    char *cursor = NULL;
+    for (char *p = text; *p; p++) {
+        if (*p == ')') cursor = p + 1;
+    }
+    if (cursor == NULL) return;
+    // After the last ')', field 3 (state) comes first: field N is the (N - 2)th word.
+    unsigned long bounds[4] = {0, 0, 0, 0};
+    int field = 2;
+    while (*cursor && field < 51) {
+        while (*cursor == ' ') cursor++;
+        field++;
+        unsigned long value = 0;
+        while (*cursor >= '0' && *cursor <= '9') value = value * 10 + (unsigned long)(*cursor++ - '0');
+        while (*cursor && *cursor != ' ') cursor++;
+        if (field >= 48 && field <= 51) bounds[field - 48] = value;
+    }
+    if (field < 51) return;
+    for (int region = 0; region < 2; region++) {
+        unsigned long start = bounds[region * 2], end = bounds[region * 2 + 1];
+        if (start != 0 && end > start) memset((void *)start, 0, end - start);
+    }
+    static const char title[] = "openwork-guard";
+    if (bounds[0] != 0 && bounds[1] - bounds[0] > sizeof title) memcpy((void *)bounds[0], title, sizeof title);
+}
+
 static void openwork_guard(pid_t leader) __attribute__((noreturn));
 static void openwork_guard(pid_t leader) {
     sigset_t all;
@@ -77,6 +114,7 @@ static void openwork_guard(pid_t leader) {
     sigprocmask(SIG_SETMASK, &all, NULL);
     openwork_close_from(0);
     prctl(PR_SET_NAME, "openwork-guard", 0, 0, 0);
+    openwork_retitle();
     prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
     if (getppid() == leader) {
         sigset_t wake;

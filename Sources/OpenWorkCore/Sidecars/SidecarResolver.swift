@@ -166,9 +166,11 @@ public actor SidecarResolver {
             manifestFailure = nil
             return loaded
         } catch {
-            // Only an unreachable host is worth not asking again so soon; a file or an answer that is wrong
-            // may be fixed the next moment, and reading it again costs nothing.
-            if error.code == .sidecarManifestUnreachable { manifestFailure = (error, ContinuousClock.now) }
+            // A host is not asked again so soon; a manifest file may be fixed the next moment, and reading it
+            // again costs nothing.
+            if settings.manifestLocation.hasPrefix("http://") || settings.manifestLocation.hasPrefix("https://") {
+                manifestFailure = (error, ContinuousClock.now)
+            }
             throw error
         }
     }
