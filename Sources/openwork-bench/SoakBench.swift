@@ -172,7 +172,11 @@ enum SoakBench {
                 else { throw BenchError("no replacement opencode after the kill in cycle \(cycle)") }
                 try await verify(model, session: session, stateFile: data, cycle: cycle, outcome: &outcome)
                 sessionCycles += 1
-                if sessionCycles >= warmUp { samples.append(descriptorCount(session.process.pid)) }
+                if sessionCycles >= warmUp {
+                    // Settled: right after a replacement the approvals stream is still reconnecting.
+                    samples.append(
+                        await settledDescriptorCount(session.process.pid, samples: 5, apart: .milliseconds(20)))
+                }
                 if !driverWarm, sessionCycles >= warmUp {
                     // The driver's own baseline is taken once it is warm: the runtime opens its event descriptors
                     // (Dispatch's epoll, timers) lazily, on first use, which is not a leak.
@@ -239,11 +243,13 @@ enum SoakBench {
     /// The fewest descriptors `pid` holds over 10 samples 50 ms apart. A single sample can catch a connection
     /// that is only passing through (the approvals event stream reconnecting after a kill, a pooled HTTP
     /// connection); a leak stays in every sample.
-    static func settledDescriptorCount(_ pid: Int32) async -> Int {
+    static func settledDescriptorCount(_ pid: Int32, samples: Int = 10, apart: Duration = .milliseconds(50)) async
+        -> Int
+    {
         var fewest = Int.max
-        for _ in 0..<10 {
+        for _ in 0..<samples {
             fewest = min(fewest, descriptorCount(pid))
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: apart)
         }
         return fewest
     }

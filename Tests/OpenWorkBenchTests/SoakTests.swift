@@ -22,6 +22,9 @@ struct SoakTests {
         #expect(outcome.survivors.isEmpty)
         // The engines' descriptor counts are theirs alone; the driver's are not checked here, because this
         // process runs other suites at the same time (the soak program checks them, alone in its process).
-        #expect(outcome.descriptorGrowth <= 0, "\(SoakBench.report(outcome, options: options))")
+        // The first and last samples of an engine are 2 cycles apart: a descriptor leaked per cycle shows as 2 or
+        // more. One descriptor a runtime opens lazily, once, on first use, shows as 1 (seen right after an
+        // engine took over from a killed one); the 80-cycle soak of BENCHMARKS.md stays flat.
+        #expect(outcome.descriptorGrowth <= 1, "\(SoakBench.report(outcome, options: options))")
     }
 }

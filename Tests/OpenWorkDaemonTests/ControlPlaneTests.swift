@@ -284,9 +284,8 @@ struct DaemonTokenTests {
         try first.write(to: path)
         let second = DaemonToken.generate()
         try second.write(to: path)
-        var info = stat()
-        #expect(stat(path, &info) == 0)
-        #expect(info.st_mode & 0o777 == 0o600)
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
         #expect(DaemonToken.read(from: path) == second)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(leftovers == ["daemon-token"])

@@ -40,8 +40,9 @@ struct DaemonLifecycleTests {
     }
 
     static func mode(_ path: String) -> mode_t {
-        var info = stat()
-        return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0
+        // FileManager rather than stat(2): the struct's module is ambiguous to MemberImportVisibility here.
+        let permissions = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
+        return mode_t(permissions ?? 0)
     }
 
     @Test("status before start is daemon_not_running; start records the daemon; stop clears everything")
