@@ -245,7 +245,8 @@ struct ControlPlaneResponder: HTTPResponder {
             return 400
         case "data_dir_locked", "workspace_ambiguous", "registry_busy": return 409
         case "sidecar_manifest_unreachable": return 502
-        case "opencode_unavailable", "opencode_start_failed", "opencode_request_failed", "opencode_not_found": return 503
+        case "opencode_unavailable", "opencode_start_failed", "opencode_request_failed", "opencode_not_found":
+            return 503
         case "data_dir_unsafe", "data_dir_unusable": return 500
         default: return 500
         }

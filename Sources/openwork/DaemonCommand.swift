@@ -318,7 +318,8 @@ extension DaemonCommand {
             -> DaemonLauncher.Started
         {
             // A named binary that cannot run fails here and now, not on the daemon's first opencode need.
-            var engine = Engine.Configuration(dataDirectory: directory, environment: ProcessInfo.processInfo.environment)
+            var engine = Engine.Configuration(
+                dataDirectory: directory, environment: ProcessInfo.processInfo.environment)
             engine.opencodeExecutable = serve.opencodeBin
             try engine.checkExplicitOpenCode()
             return try await DaemonLauncher.start(

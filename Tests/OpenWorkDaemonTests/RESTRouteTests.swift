@@ -161,7 +161,8 @@ struct RESTRouteTests {
 
             // `daemon stop` waits (20 s at most) until the daemon is gone: an open stream that held the stop
             // would fail it; before the fix it held the daemon forever.
-            #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true, "an open stream does not hold the stop")
+            #expect(
+                try await fixture.json(["daemon", "stop"]).value["ok"] == true, "an open stream does not hold the stop")
             _ = try? await reader.value
             #expect(received.value.contains("event: shutdown"))
         }
