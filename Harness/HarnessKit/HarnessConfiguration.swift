@@ -44,6 +44,22 @@ public struct HarnessConfiguration: Sendable {
         self.stopGrace = .seconds(3)
     }
 
+    /// What is wrong with the executables, one line each (empty when both can run). A built product that is
+    /// missing says to build; a path the user gave (`--openwork-bin`, `--opencode-bin`, `OPENCODE_BIN`) is named
+    /// as theirs: building would not fix it.
+    public func executableProblems() -> [String] {
+        let checks = [
+            (openworkExecutable, BuiltProducts.path(of: "openwork"), "--openwork-bin"),
+            (opencodeExecutable, fakeExecutable, "--opencode-bin or OPENCODE_BIN"),
+        ]
+        return checks.compactMap { path, built, flag in
+            guard !FileManager.default.isExecutableFile(atPath: path) else { return nil }
+            if path == built { return "not built yet: \(path) (build first: swift build)" }
+            let why = FileManager.default.fileExists(atPath: path) ? "is not executable" : "does not exist"
+            return "\(path) (given with \(flag)) \(why)"
+        }
+    }
+
     /// The caller's environment without anything that would steer the engine or the fake from outside the
     /// scenario: scenarios say what they need with `env`.
     static func scrubbed(_ environment: [String: String]) -> [String: String] {

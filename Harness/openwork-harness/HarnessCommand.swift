@@ -44,10 +44,7 @@ struct HarnessCommand: AsyncParsableCommand {
         _ = signal(SIGPIPE, SIG_IGN)
         var configuration = HarnessConfiguration(opencodeExecutable: opencodeBin, keepWork: keepWork)
         if let openworkBin { configuration.openworkExecutable = openworkBin }
-        for executable in [configuration.openworkExecutable, configuration.opencodeExecutable]
-        where !FileManager.default.isExecutableFile(atPath: executable) {
-            throw ValidationError("not an executable: \(executable) (build first: swift build)")
-        }
+        if let problem = configuration.executableProblems().first { throw ValidationError(problem) }
         let files: [String]
         do {
             files = try ScenarioSuite.discover(paths)
