@@ -241,6 +241,22 @@ struct DaemonLifecycleTests {
         }
     }
 
+    @Test("daemon start with a missing or non-executable --opencode-bin fails at once, naming it, starting nothing")
+    func badOpenCodeBinary() async throws {
+        let fixture = try DaemonFixture()
+        let plain = fixture.root.appending("plain-file")
+        try "not a program\n".write(toFile: plain, atomically: true, encoding: .utf8)
+        try await fixture.scoped {
+            for binary in [fixture.root.appending("no/such/opencode"), plain] {
+                let result = try await fixture.json(["daemon", "start", "--opencode-bin", binary])
+                #expect(result.exit.code == 1)
+                #expect(result.value["kind"] == "opencode_not_found")
+                #expect(result.value["error"]?.stringValue?.contains(binary) == true, "\(result.value)")
+            }
+            #expect(fixture.daemonProcesses.isEmpty)
+        }
+    }
+
     @Test("a non-loopback --daemon-host is a usage error")
     func nonLoopbackHostRefused() async throws {
         let fixture = try DaemonFixture()
