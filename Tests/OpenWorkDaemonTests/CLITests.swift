@@ -142,7 +142,7 @@ struct CLITests {
         let fixture = try DaemonFixture("cli-not-listening")
         // A live process that is not a daemon, recorded as one, on a port nobody listens on.
         let impostor = try TestProcess("/bin/sleep", ["60"])
-        let port = try Self.closedPort()
+        let port = try LoopbackPort.closed()
         try FileManager.default.createDirectory(
             atPath: fixture.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let record: JSONValue = [
@@ -165,23 +165,6 @@ struct CLITests {
             #expect(fixture.state?["daemon"]?["pid"]?.int64Value != Int64(impostor.pid))
         }
         _ = await impostor.stop(grace: .milliseconds(100))
-    }
-
-    /// A loopback port that was free a moment ago (bound, read, closed).
-    static func closedPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestProcess.Timeout(description: "cannot bind 127.0.0.1:0") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test("boolean flags: --json, --json=yes|1|true, --no-json, --json=no; a bad value is a usage error")

@@ -12,23 +12,6 @@ import Testing
 /// A manifest host that cannot be reached is `sidecar_manifest_unreachable`, found out quickly and only once.
 @Suite("sidecar manifest reachability", .timeLimit(.minutes(2)))
 struct SidecarManifestReachabilityTests {
-    /// A loopback port nothing listens on: bound, then closed.
-    static func closedPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(descriptor >= 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     @Test(
         "a refused connection and a name that does not resolve are sidecar_manifest_unreachable",
@@ -37,7 +20,7 @@ struct SidecarManifestReachabilityTests {
         let fixture = try SidecarFixture()
         let url =
             kind == "closed port"
-            ? "http://127.0.0.1:\(try Self.closedPort())/manifest.json"
+            ? "http://127.0.0.1:\(try LoopbackPort.closed())/manifest.json"
             : "http://openwork-sidecars.invalid/manifest.json"
         var settings = fixture.settings(manifest: url, source: .downloaded)
         settings.connectTimeout = SidecarSettings(directory: "", baseURL: "", manifestLocation: "").connectTimeout
