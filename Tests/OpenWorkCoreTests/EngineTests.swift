@@ -38,9 +38,11 @@ struct EngineTests {
         var configuration = Engine.Configuration(
             dataDirectory: DataDirectory(path: root.appending("data")), environment: environment)
         configuration.opencodeExecutable = executable
-        configuration.readyDeadline = .seconds(10)
+        // Hang deadlines, far above what a start takes even on a loaded machine: a test that expects a failure
+        // reaches it by its own causes (crash loop, short start timeout), never by this clock.
+        configuration.readyDeadline = .seconds(60)
         configuration.tuneSupervisor = { supervisor in
-            supervisor.startTimeout = .seconds(10)
+            supervisor.startTimeout = .seconds(60)
             supervisor.stopGrace = .seconds(2)
             supervisor.policy.floor = .milliseconds(20)
             supervisor.probeInterval = .milliseconds(200)
