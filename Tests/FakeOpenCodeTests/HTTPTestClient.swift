@@ -42,7 +42,7 @@ struct HTTPTestClient: Sendable {
         headers: [(String, String)] = [],
         body: [UInt8]? = nil,
         authenticate: Bool = true,
-        within deadline: Duration = .seconds(10)
+        within deadline: Duration = .seconds(30)
     ) async throws -> TestResponse {
         let request = makeRequest(method, target, headers: headers, body: body, authenticate: authenticate)
         let timeout = TimeAmount.nanoseconds(Self.nanoseconds(deadline))
@@ -80,7 +80,7 @@ struct HTTPTestClient: Sendable {
     }
 
     /// Opens an event stream; throws unless the answer is 200 `text/event-stream`.
-    func events(_ target: String, headers: [(String, String)] = [], within deadline: Duration = .seconds(10))
+    func events(_ target: String, headers: [(String, String)] = [], within deadline: Duration = .seconds(30))
         async throws -> EventStreamReader
     {
         let request = makeRequest("GET", target, headers: headers, body: nil, authenticate: true)

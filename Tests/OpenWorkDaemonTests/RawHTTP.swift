@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// One HTTP exchange over a plain TCP socket, for requests no client library would send (no Host, two
-/// Hosts, absolute-form targets). Reads until the declared body is complete, the peer closes, or 5 s pass.
+/// Hosts, absolute-form targets). Reads until the declared body is complete, the peer closes, or 30 s pass (a hang deadline).
 enum RawHTTP {
     struct Reply {
         var status: Int
@@ -31,7 +31,7 @@ enum RawHTTP {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket failed") }
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
