@@ -57,9 +57,9 @@ struct CommandLineContractTests {
         #expect(try await server.client.get("/path").status == 200)
 
         server.testProcess.signal(SIGTERM)
-        let exit = try await server.testProcess.waitForExit(within: .seconds(5))
+        let exit = try await server.testProcess.waitForExit(within: .seconds(30))
         #expect(exit.code == 0)
-        #expect(try await server.testProcess.readRemainingOutput(within: .seconds(5)) == "")
+        #expect(try await server.testProcess.readRemainingOutput(within: .seconds(30)) == "")
         #expect(server.testProcess.errorOutput == "", "stderr stays empty without --print-logs")
     }
 
@@ -129,7 +129,7 @@ struct CommandLineContractTests {
         // A hang deadline: without the fix an open stream holds the server forever.
         let exit = try await server.testProcess.waitForExit(within: .seconds(30))
         #expect(exit.code == 0)
-        _ = try await events.waitForEnd(within: .seconds(5))
-        _ = try await global.waitForEnd(within: .seconds(5))
+        _ = try await events.waitForEnd(within: .seconds(30))
+        _ = try await global.waitForEnd(within: .seconds(30))
     }
 }

@@ -13,9 +13,9 @@ struct EventContractTests {
         let root = try TemporaryDirectory()
         let server = try await subject.start()
         let events = try await server.client.events("/event?" + Shapes.directoryQuery(root.path))
-        #expect(try await events.nextJSON(within: .seconds(2)).removingID() == Self.connected)
+        #expect(try await events.nextJSON(within: .seconds(30)).removingID() == Self.connected)
         let global = try await server.client.events("/global/event")
-        #expect(try await global.nextJSON(within: .seconds(2)).removingID() == ["payload": Self.connected])
+        #expect(try await global.nextJSON(within: .seconds(30)).removingID() == ["payload": Self.connected])
         await server.stop()
     }
 

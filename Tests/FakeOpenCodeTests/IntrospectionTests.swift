@@ -92,7 +92,7 @@ struct IntrospectionTests {
         #expect(try await events.waitForEnd().end == .clean)
         let wrapped = try await global.nextJSON { $0["payload"]?["type"] == "server.instance.disposed" }
         #expect(wrapped["directory"] == .string(root.path))
-        #expect(try await server.testProcess.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await server.testProcess.waitForExit(within: .seconds(30)).code == 0)
     }
 
     @Test func askedPermissionIsListedAnnouncedAndRepliedOnce() async throws {

@@ -30,11 +30,11 @@ struct KnobTests {
             OpenCodeProcess.serveArguments,
             environment: Subject.environment(["FAKE_OPENCODE_NEVER_LISTEN": "1"])
         )
-        #expect(try await process.readLine(within: .seconds(2)) == CommandLineContractTests.warning)
+        #expect(try await process.readLine(within: .seconds(30)) == CommandLineContractTests.warning)
         await #expect(throws: TestProcess.Timeout.self) { try await process.readLine(within: .milliseconds(1500)) }
         #expect(!process.hasExited)
         process.signal(SIGTERM)
-        #expect(try await process.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await process.waitForExit(within: .seconds(30)).code == 0)
     }
 
     @Test func exitCodeKnobExitsAtOnceWithThatCode() async throws {
@@ -43,9 +43,9 @@ struct KnobTests {
             OpenCodeProcess.serveArguments,
             environment: Subject.environment(["FAKE_OPENCODE_EXIT_CODE": "7", "FAKE_OPENCODE_STDERR_NOISE": "boom"])
         )
-        let exit = try await process.waitForExit(within: .seconds(5))
+        let exit = try await process.waitForExit(within: .seconds(30))
         #expect(exit.code == 7)
-        #expect(try await process.readRemainingOutput(within: .seconds(5)) == "")
+        #expect(try await process.readRemainingOutput(within: .seconds(30)) == "")
         #expect(process.errorOutput == "boom\n")
     }
 
@@ -54,14 +54,14 @@ struct KnobTests {
         #expect(try await server.client.get("/global/health").status == 200)
         #expect(!server.testProcess.hasExited)
         #expect(try await server.client.get("/global/health").status == 200)
-        let exit = try await server.testProcess.waitForExit(within: .seconds(5))
+        let exit = try await server.testProcess.waitForExit(within: .seconds(30))
         #expect(exit.code == 3)
     }
 
     @Test func crashAfterTimeExitsThatLongAfterListening() async throws {
         let server = try await Subject.fake(knobs: ["CRASH_AFTER_MS": "400", "CRASH_EXIT_CODE": "4"])
         let spawned = ContinuousClock.now - server.process.startupDuration
-        let exit = try await server.testProcess.waitForExit(within: .seconds(5))
+        let exit = try await server.testProcess.waitForExit(within: .seconds(30))
         #expect(exit.code == 4)
         #expect(ContinuousClock.now - spawned >= .milliseconds(400))
     }
@@ -93,7 +93,7 @@ struct KnobTests {
         }
         #expect(try await server.client.get("/global/health").status == 200)
         server.testProcess.signal(SIGINT)
-        #expect(try await server.testProcess.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await server.testProcess.waitForExit(within: .seconds(30)).code == 0)
     }
 
     @Test func grandchildLivesInTheGroupAndOutlivesTheFakeUntilTheGroupIsKilled() async throws {
@@ -106,7 +106,7 @@ struct KnobTests {
         #expect(ProcessProbe.processGroup(of: grandchild) == server.testProcess.pid, "same process group")
 
         server.testProcess.signal(SIGTERM)
-        #expect(try await server.testProcess.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await server.testProcess.waitForExit(within: .seconds(30)).code == 0)
         #expect(ProcessProbe.isAlive(grandchild), "signalling only the fake leaves the grandchild behind")
 
         kill(-server.testProcess.pid, SIGKILL)  // the group outlives its leader while the grandchild is in it
@@ -168,9 +168,9 @@ struct KnobTests {
         let global = try await server.client.events("/global/event")
         _ = try await events.nextJSON()
         _ = try await global.nextJSON()
-        #expect(try await events.nextJSON(within: .seconds(2)) == ["type": "server.heartbeat", "properties": [:]])
+        #expect(try await events.nextJSON(within: .seconds(30)) == ["type": "server.heartbeat", "properties": [:]])
         #expect(
-            try await global.nextJSON(within: .seconds(2)) == [
+            try await global.nextJSON(within: .seconds(30)) == [
                 "payload": ["type": "server.heartbeat", "properties": [:]]
             ])
         await server.stop()
@@ -213,7 +213,7 @@ struct KnobTests {
             OpenCodeProcess.serveArguments,
             environment: Subject.environment(["FAKE_OPENCODE_HANG_AFTER": "1"])
         )
-        #expect(try await process.waitForExit(within: .seconds(5)).code == 2)
+        #expect(try await process.waitForExit(within: .seconds(30)).code == 2)
         #expect(process.errorOutput.contains("FAKE_OPENCODE_HANG_AFTER"))
     }
 }

@@ -282,7 +282,7 @@ struct EngineTests {
         let grandchild = try #require(
             Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(FakeOpenCode.isGone(child))
-        #expect(await FakeOpenCode.eventually(within: .seconds(5)) { FakeOpenCode.isGone(grandchild) })
+        #expect(await FakeOpenCode.eventually(within: .seconds(30)) { FakeOpenCode.isGone(grandchild) })
         #expect(ContinuousClock.now - clock < .seconds(60), "a hang deadline")
     }
 

@@ -206,7 +206,7 @@ struct EventsCommandTests {
             #expect(event["type"] == "workspace.added")
             #expect(event["time"]?.int64Value != nil)
             #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
-            #expect(try await events.waitForExit(within: .seconds(5)).code == 0)
+            #expect(try await events.waitForExit(within: .seconds(30)).code == 0)
         }
     }
 }

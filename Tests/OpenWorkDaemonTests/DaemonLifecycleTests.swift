@@ -186,7 +186,7 @@ struct DaemonLifecycleTests {
             let pids = Set(results.compactMap { $0["pid"]?.int64Value })
             #expect(pids.count == 1)
             #expect(results.filter { $0["alreadyRunning"] == false }.count >= 1)
-            let alive = await FakeOpenCode.eventually(within: .seconds(5)) { fixture.daemonProcesses.count == 1 }
+            let alive = await FakeOpenCode.eventually(within: .seconds(30)) { fixture.daemonProcesses.count == 1 }
             #expect(alive, "\(fixture.daemonProcesses)")
             #expect(fixture.daemonProcesses.map(Int64.init) == Array(pids))
             #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)

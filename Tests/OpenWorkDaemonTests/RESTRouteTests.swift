@@ -154,7 +154,7 @@ struct RESTRouteTests {
             }
             #expect(await FakeOpenCode.eventually { received.value.contains(": subscribed") })
             _ = try await fixture.http(.POST, "/workspaces", ["path": .string(directory)])
-            #expect(await FakeOpenCode.eventually(within: .seconds(5)) { received.value.contains("workspace.added") })
+            #expect(await FakeOpenCode.eventually(within: .seconds(30)) { received.value.contains("workspace.added") })
             #expect(received.value.contains("event: workspace.added\ndata: {"))
             _ = try await fixture.http(.GET, "/opencode")
             #expect(!received.value.contains("opencode."), "types filter the stream")
@@ -184,7 +184,7 @@ struct RESTRouteTests {
             _ = try? await reader.value
             let log = fixture.dataDirectory + "/logs/daemon.log"
             #expect(
-                await FakeOpenCode.eventually(within: .seconds(5)) {
+                await FakeOpenCode.eventually(within: .seconds(30)) {
                     ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("client disconnected")
                 })
             #expect(try await fixture.http(.GET, "/health").status == 200)

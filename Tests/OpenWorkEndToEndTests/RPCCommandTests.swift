@@ -35,7 +35,7 @@ struct RPCCommandTests {
         let names = response["result"]?["methods"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         #expect(names?.contains("health") == true)
         #expect(names?.contains("test.sleep") == false)
-        #expect(try await rpc.process.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await rpc.process.waitForExit(within: .seconds(30)).code == 0)
     }
 
     @Test("health reports version, pid and uptime")
@@ -154,10 +154,10 @@ struct RPCCommandTests {
         let rpc = try RPCProcess(environment: ["OPENWORK_ENABLE_TEST_METHODS": "1"])
         try await rpc.sendLine(#"{"jsonrpc":"2.0","id":7,"method":"test.sleep","params":{"ms":60000}}"#)
         try await rpc.sendLine(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":7}}"#)
-        var answer = try await rpc.readMessage(within: .seconds(5))
+        var answer = try await rpc.readMessage(within: .seconds(30))
         if answer["error"] == nil {
             Issue.record("unexpected \(answer)")
-            answer = try await rpc.readMessage(within: .seconds(5))
+            answer = try await rpc.readMessage(within: .seconds(30))
         }
         #expect(answer["id"] == 7)
         #expect(answer["error"]?["code"] == -32_800)
@@ -169,7 +169,7 @@ struct RPCCommandTests {
         try await rpc.sendLine(#"{"jsonrpc":"2.0","id":1,"method":"test.sleep","params":{"ms":300}}"#)
         rpc.process.closeInput()
         #expect(try await rpc.readMessage()["result"] == ["slept": 300])
-        #expect(try await rpc.process.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await rpc.process.waitForExit(within: .seconds(30)).code == 0)
     }
 
     @Test("EOF with a request past the drain deadline answers it -32800 and exits 0 promptly")
@@ -183,8 +183,8 @@ struct RPCCommandTests {
         let clock = ContinuousClock()
         let start = clock.now
         #expect(try await rpc.readMessage()["error"]?["code"] == -32_800)
-        #expect(try await rpc.process.waitForExit(within: .seconds(5)).code == 0)
-        #expect(clock.now - start < .seconds(10), "a hang deadline")
+        #expect(try await rpc.process.waitForExit(within: .seconds(30)).code == 0)
+        #expect(clock.now - start < .seconds(50), "answered long before the 60 s sleep would have ended")
     }
 
     @Test("EOF on an idle session exits 0 within a second")
@@ -192,7 +192,7 @@ struct RPCCommandTests {
         let rpc = try RPCProcess()
         _ = try await rpc.call("health")
         rpc.process.closeInput()
-        #expect(try await rpc.process.waitForExit(within: .seconds(5)).code == 0)
+        #expect(try await rpc.process.waitForExit(within: .seconds(30)).code == 0)
     }
 
     @Test("a closed stdout (EPIPE) ends the session cleanly, without a crash")

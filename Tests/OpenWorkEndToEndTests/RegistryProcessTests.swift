@@ -38,14 +38,14 @@ struct RegistryProcessTests {
                 for target in targets {
                     let method = adding ? "workspace.add" : "workspace.remove"
                     let params: JSONValue = adding ? ["path": .string(target)] : ["id": .string(target)]
-                    guard let answer = try? await rpc.call(method, params, within: .seconds(5)), answer["result"] != nil
+                    guard let answer = try? await rpc.call(method, params, within: .seconds(30)), answer["result"] != nil
                     else { return }
                     acknowledged.withLock { $0 += 1 }
                 }
             }
             try await Task.sleep(for: .microseconds(Int.random(in: 0...40_000, using: &generator)))
             rpc.process.signal(SIGKILL)
-            _ = try await rpc.process.waitForExit(within: .seconds(5))
+            _ = try await rpc.process.waitForExit(within: .seconds(30))
             kills += 1
             await driver.value
             let after = try Self.workspaces(in: dataDir)
