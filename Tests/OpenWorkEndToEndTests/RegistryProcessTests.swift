@@ -38,7 +38,8 @@ struct RegistryProcessTests {
                 for target in targets {
                     let method = adding ? "workspace.add" : "workspace.remove"
                     let params: JSONValue = adding ? ["path": .string(target)] : ["id": .string(target)]
-                    guard let answer = try? await rpc.call(method, params, within: .seconds(30)), answer["result"] != nil
+                    guard let answer = try? await rpc.call(method, params, within: .seconds(30)),
+                        answer["result"] != nil
                     else { return }
                     acknowledged.withLock { $0 += 1 }
                 }
