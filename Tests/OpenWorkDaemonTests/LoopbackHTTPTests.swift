@@ -139,14 +139,9 @@ struct LoopbackHTTPTests {
 
     @Test("nothing listening: a failure that says the request never left")
     func refused() async throws {
-        let server = try CannedServer(reply: nil)
-        let port = server.port
-        // Free the port: connect once so the server thread ends, then close the listener.
-        let first = Task {
-            try await LoopbackHTTP.exchange(server.baseURL, method: "GET", target: "/", timeout: .milliseconds(300))
-        }
-        _ = await first.result
-        _ = server.request()
+        // Bound and closed before the exchange: nothing listens, so the connect itself is refused (a listener
+        // that was still closing could accept and then reset, which says nothing about this path).
+        let port = try LoopbackPort.closed()
         do {
             _ = try await LoopbackHTTP.exchange(
                 "http://127.0.0.1:\(port)", method: "GET", target: "/", timeout: .seconds(5))
