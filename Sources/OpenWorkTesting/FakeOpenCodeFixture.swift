@@ -21,7 +21,7 @@ public enum FakeOpenCode {
     public static func isGone(_ pid: Int32) -> Bool { ProcessIdentity.isGone(pid) }
 
     /// Polls `condition` every 10 ms until it holds or `deadline` passes; returns whether it held.
-    public static func eventually(within deadline: Duration = .seconds(10), _ condition: () async throws -> Bool)
+    public static func eventually(within deadline: Duration = .seconds(60), _ condition: () async throws -> Bool)
         async rethrows -> Bool
     {
         let end = ContinuousClock.now + deadline

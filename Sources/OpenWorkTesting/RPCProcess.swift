@@ -19,7 +19,7 @@ public final class RPCProcess: @unchecked Sendable {
     }
 
     /// Sends a request and returns the next answer line. Use only when no other answers are outstanding.
-    public func call(_ method: String, _ params: JSONValue? = nil, within deadline: Duration = .seconds(10))
+    public func call(_ method: String, _ params: JSONValue? = nil, within deadline: Duration = .seconds(60))
         async throws -> JSONValue
     {
         let id = nextID
@@ -35,7 +35,7 @@ public final class RPCProcess: @unchecked Sendable {
     public func sendLine(_ line: String) async throws { try await process.writeLine(line) }
 
     /// The next answer, parsed; throws when the line is not JSON or none arrives in time.
-    public func readMessage(within deadline: Duration = .seconds(10)) async throws -> JSONValue {
+    public func readMessage(within deadline: Duration = .seconds(60)) async throws -> JSONValue {
         guard let line = try await process.readLine(within: deadline) else {
             throw TestProcess.Timeout(description: "openwork rpc closed stdout; stderr: \(process.errorOutput)")
         }

@@ -108,7 +108,7 @@ public final class TestProcess: @unchecked Sendable {
     /// The next stdout line without its newline, or `nil` at end of file.
     ///
     /// - Throws: ``Timeout`` when no whole line arrives within `deadline`.
-    public func readLine(within deadline: Duration = .seconds(10)) async throws -> String? {
+    public func readLine(within deadline: Duration = .seconds(60)) async throws -> String? {
         try await offload { try self.stdout.readLine(within: deadline) }
     }
 
@@ -123,12 +123,12 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     /// The next stderr line, or `nil` at end of file.
-    public func readErrorLine(within deadline: Duration = .seconds(10)) async throws -> String? {
+    public func readErrorLine(within deadline: Duration = .seconds(60)) async throws -> String? {
         try await offload { try self.stderr.readLine(within: deadline) }
     }
 
     /// Everything read from stdout that no `readLine` has consumed, waiting for end of file up to `deadline`.
-    public func readRemainingOutput(within deadline: Duration = .seconds(10)) async throws -> String {
+    public func readRemainingOutput(within deadline: Duration = .seconds(60)) async throws -> String {
         try await offload { try self.stdout.readToEnd(within: deadline) }
     }
 
@@ -159,7 +159,7 @@ public final class TestProcess: @unchecked Sendable {
     ///
     /// - Throws: ``Timeout`` when it is still running at the deadline.
     @discardableResult
-    public func waitForExit(within deadline: Duration = .seconds(10)) async throws -> Exit {
+    public func waitForExit(within deadline: Duration = .seconds(60)) async throws -> Exit {
         try await offload { try self.blockingWaitForExit(within: deadline) }
     }
 

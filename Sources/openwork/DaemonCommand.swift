@@ -75,10 +75,11 @@ struct ServeOptions: ParsableArguments {
         }
     }
 
-    /// How long `daemon start` (and an auto-start) waits for the daemon: `OPENWORK_DAEMON_START_TIMEOUT_MS`, else 10 s.
+    /// How long `daemon start` (and an auto-start) waits for the daemon: `OPENWORK_DAEMON_START_TIMEOUT_MS`, else 30 s
+    /// (a deadline: a daemon serves in well under a second, but a loaded machine can take many).
     static var startTimeout: Duration {
         .milliseconds(
-            ProcessInfo.processInfo.environment["OPENWORK_DAEMON_START_TIMEOUT_MS"].flatMap { Int($0) } ?? 10_000)
+            ProcessInfo.processInfo.environment["OPENWORK_DAEMON_START_TIMEOUT_MS"].flatMap { Int($0) } ?? 30_000)
     }
 
     var host: String { daemonHost ?? "127.0.0.1" }

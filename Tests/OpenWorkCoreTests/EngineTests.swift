@@ -254,7 +254,7 @@ struct EngineTests {
             let clock = ContinuousClock()
             let start = clock.now
             kill(first, SIGSTOP)
-            let replaced = await FakeOpenCode.eventually(within: .seconds(10)) {
+            let replaced = await FakeOpenCode.eventually(within: .seconds(60)) {
                 let status = await engine.supervisor.status
                 guard status["state"] == "ready", let pid = status["pid"]?.int64Value else { return false }
                 return pid != Int64(first)

@@ -29,18 +29,20 @@ final class DaemonFixture: Sendable {
         environment["OPENWORK_DAEMON_PORT"] = nil
         environment["OPENWORK_OPENCODE_BIN"] = FakeOpenCode.path
         environment["OPENWORK_OPENCODE_STOP_GRACE_MS"] = "2000"
+        // A hang deadline: under load a daemon can take seconds to serve.
+        environment["OPENWORK_DAEMON_START_TIMEOUT_MS"] = "60000"
         return environment
     }
 
-    /// Runs `openwork ARGS --data-dir DIR` to completion (30 s at most).
+    /// Runs `openwork ARGS --data-dir DIR` to completion (90 s at most: a hang deadline).
     func openwork(
         _ arguments: [String], workingDirectory: String? = nil, extraEnvironment: [String: String] = [:]
     ) async throws -> (exit: TestProcess.Exit, output: String, errors: String) {
         let process = try TestProcess(
             Self.openwork, arguments + ["--data-dir", dataDirectory],
             environment: environment.merging(extraEnvironment) { $1 }, workingDirectory: workingDirectory)
-        let output = try await process.readRemainingOutput(within: .seconds(30))
-        let exit = try await process.waitForExit(within: .seconds(30))
+        let output = try await process.readRemainingOutput(within: .seconds(90))
+        let exit = try await process.waitForExit(within: .seconds(90))
         return (exit, output, process.errorOutput)
     }
 
