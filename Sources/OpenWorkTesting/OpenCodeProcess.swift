@@ -33,7 +33,7 @@ public final class OpenCodeProcess: Sendable {
         arguments: [String] = serveArguments,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String? = nil,
-        readyWithin deadline: Duration = .seconds(20)
+        readyWithin deadline: Duration = .seconds(60)
     ) async throws -> OpenCodeProcess {
         let started = ContinuousClock.now
         let process = try TestProcess(

@@ -55,7 +55,7 @@ final class EventStreamReader: Sendable {
     }
 
     /// The next frame, or `nil` once the stream has ended and every frame was taken.
-    func next(within deadline: Duration = .seconds(5)) async throws -> EventFrame? {
+    func next(within deadline: Duration = .seconds(30)) async throws -> EventFrame? {
         let end = ContinuousClock.now + deadline
         while true {
             switch buffer.take() {
@@ -69,7 +69,7 @@ final class EventStreamReader: Sendable {
     }
 
     /// The next frame's JSON; throws when the stream ends first or the data is not JSON.
-    func nextJSON(within deadline: Duration = .seconds(5)) async throws -> JSONValue {
+    func nextJSON(within deadline: Duration = .seconds(30)) async throws -> JSONValue {
         guard let frame = try await next(within: deadline) else {
             throw Timeout(description: "stream ended (\(String(describing: buffer.end))) while waiting for an event")
         }
@@ -79,7 +79,7 @@ final class EventStreamReader: Sendable {
 
     /// Skips frames until one's JSON satisfies `predicate`; returns it.
     func nextJSON(
-        within deadline: Duration = .seconds(5),
+        within deadline: Duration = .seconds(30),
         where predicate: (JSONValue) -> Bool
     ) async throws -> JSONValue {
         let end = ContinuousClock.now + deadline
@@ -91,7 +91,7 @@ final class EventStreamReader: Sendable {
     }
 
     /// Waits for the end of the stream, dropping frames; returns how it ended and the frames dropped.
-    func waitForEnd(within deadline: Duration = .seconds(5)) async throws -> (end: End, frames: [EventFrame]) {
+    func waitForEnd(within deadline: Duration = .seconds(30)) async throws -> (end: End, frames: [EventFrame]) {
         var skipped: [EventFrame] = []
         let end = ContinuousClock.now + deadline
         while true {

@@ -30,7 +30,7 @@ extension TemporaryDirectory {
 /// Waits for `condition` by polling every 10 ms; throws at the deadline.
 func poll(
     _ what: String,
-    within deadline: Duration = .seconds(5),
+    within deadline: Duration = .seconds(30),
     until condition: () async throws -> Bool
 ) async throws {
     let end = ContinuousClock.now + deadline
