@@ -13,6 +13,7 @@ swift build --build-tests
 pids=()
 stop_hogs() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap stop_hogs EXIT
+trap 'exit 130' INT TERM  # so the EXIT trap stops the hogs when this script is interrupted or killed
 for _ in $(seq "$hogs"); do
     ( while :; do :; done ) &
     pids+=("$!")
