@@ -122,13 +122,13 @@ struct OpenWorkServerApprovalsTests {
 
         let allow = try await CLIRun.run(
             ["approvals", "reply", "--allow", first, "--openwork-url", server.baseURL, "--json"], environment: env)
-        #expect(allow.exit.code == 0, "\(allow.errors)")
+        #expect(allow.exit.code == 0, "\(allow.output) \(allow.errors)")
         #expect(allow.json["allowed"] == true)
         #expect(allow.json["id"] == .string(first))
         let deny = try await CLIRun.run(
             ["approvals", "reply", second, "--deny", "--json"],
             environment: env.merging(["OPENWORK_URL": server.baseURL]) { $1 })
-        #expect(deny.exit.code == 0, "\(deny.errors)")
+        #expect(deny.exit.code == 0, "\(deny.output) \(deny.errors)")
         #expect(deny.json["allowed"] == false)
         let decisions = try await server.state()["decisions"]?.arrayValue ?? []
         #expect(decisions.map { $0["id"] } == [.string(first), .string(second)])

@@ -16,7 +16,7 @@ public struct OpenWorkServerClient: Sendable {
     public var hostToken: String
     public var timeout: Duration
 
-    public init(baseURL: String, hostToken: String, timeout: Duration = .seconds(10)) throws(OpenWorkError) {
+    public init(baseURL: String, hostToken: String, timeout: Duration = .seconds(30)) throws(OpenWorkError) {
         guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
             url.host != nil, url.user == nil, url.password == nil
         else {
