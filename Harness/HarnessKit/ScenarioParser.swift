@@ -18,16 +18,17 @@ public enum ScenarioParser {
     /// Variables every scenario has.
     public static let builtinVariables: Set<String> = ["WORK", "DATA", "OPENCODE_BIN", "OPENWORK_BIN"]
 
-    /// Default deadlines, before ``HarnessConfiguration/timeoutScale`` is applied.
+    /// Default deadlines, before ``HarnessConfiguration/timeoutScale`` is applied. Hang deadlines: what they wait
+    /// for takes milliseconds to a second, and a loaded machine must not turn a slow run into a failure.
     public enum Defaults {
-        public static let call = Duration.seconds(15)
-        public static let event = Duration.seconds(10)
-        public static let response = Duration.seconds(5)
-        public static let spawn = Duration.seconds(15)
-        public static let gone = Duration.seconds(5)
-        public static let exit = Duration.seconds(10)
-        public static let cli = Duration.seconds(30)
-        public static let http = Duration.seconds(15)
+        public static let call = Duration.seconds(45)
+        public static let event = Duration.seconds(30)
+        public static let response = Duration.seconds(15)
+        public static let spawn = Duration.seconds(45)
+        public static let gone = Duration.seconds(15)
+        public static let exit = Duration.seconds(30)
+        public static let cli = Duration.seconds(90)
+        public static let http = Duration.seconds(45)
     }
 
     public static func parse(contentsOf path: String) throws -> Scenario {
