@@ -17,7 +17,7 @@ enum HTTP {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try body.serializedBytes()))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         var buffer = try await response.body.collect(upTo: 1 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         return (Int(response.status.code), bytes.isEmpty ? .null : try JSONValue(parsing: bytes))
@@ -34,10 +34,14 @@ final class FakeOpenWorkServerProcess: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["OPENWORK_HOST_TOKEN"] = token
         environment["FAKE_OPENWORK_INTROSPECTION"] = "1"
+        // The fake denies what nobody answered in 30 s; a test that does not test that must not race it on a
+        // loaded machine, so it gets 10 minutes unless it says otherwise.
+        let timeout = arguments.contains("--approval-timeout-ms") ? [] : ["--approval-timeout-ms", "600000"]
         process = try TestProcess(
-            BuiltProducts.path(of: "fake-openwork-server"), ["--port", "0"] + arguments, environment: environment)
+            BuiltProducts.path(of: "fake-openwork-server"), ["--port", "0"] + timeout + arguments,
+            environment: environment)
         let prefix = "openwork server listening on "
-        guard let line = try await process.readLine(within: .seconds(20)), line.hasPrefix(prefix) else {
+        guard let line = try await process.readLine(within: .seconds(60)), line.hasPrefix(prefix) else {
             _ = await process.stop()
             throw TestProcess.Timeout(description: "no listening line; stderr: \(process.errorOutput)")
         }
