@@ -341,41 +341,14 @@ public actor SidecarResolver {
     static func probeVersion(_ path: String, environment: [String: String], timeout: Duration)
         async throws(OpenWorkError) -> String
     {
-        let scratch = NSTemporaryDirectory() + "openwork-version-" + SidecarFiles.randomSuffix()
-        mkdir(scratch, 0o700)
-        defer { rmdir(scratch) }
-        // A binary renamed into place a moment ago can still be open for writing in a child that another
-        // thread forked before its descriptor was closed (ETXTBSY until that child execs): retry briefly.
-        var attempt = 0
-        let probe: ChildProcess
-        while true {
-            do {
-                probe = try ChildProcess(
-                    executable: path, arguments: ["--version"], environment: environment, workingDirectory: scratch)
-                break
-            } catch {
-                attempt += 1
-                if error.description.contains(String(cString: strerror(ETXTBSY))) && attempt < 50 {
-                    try? await Task.sleep(for: .milliseconds(20))
-                    continue
-                }
-                throw OpenWorkError(
-                    .sidecarVersionMismatch, "cannot run \(path) --version: \(error.description)",
-                    details: ["path": .string(path)])
-            }
+        let why: String
+        switch await VersionProbe.run(path, environment: environment, timeout: timeout) {
+        case .answered(let text): return text
+        case .cannotRun(let error): why = "cannot run \(path) --version: \(error.description)"
+        case .timedOut: why = "\(path) --version did not answer within \(timeout.secondsText)"
+        case .failed(let exit, _): why = "\(path) --version failed (\(exit))"
         }
-        guard let exit = await probe.waitForExit(timeout: timeout) else {
-            await probe.stop(grace: .milliseconds(100))
-            throw OpenWorkError(
-                .sidecarVersionMismatch, "\(path) --version did not answer within \(timeout.secondsText)",
-                details: ["path": .string(path)])
-        }
-        guard exit == .exited(0) else {
-            throw OpenWorkError(
-                .sidecarVersionMismatch, "\(path) --version failed (\(exit))", details: ["path": .string(path)])
-        }
-        await probe.waitForOutputEnd(timeout: .seconds(2))
-        return probe.recentOutput().first { !$0.trimmingWhitespace.isEmpty }?.trimmingWhitespace ?? ""
+        throw OpenWorkError(.sidecarVersionMismatch, why, details: ["path": .string(path)])
     }
 
     // MARK: List

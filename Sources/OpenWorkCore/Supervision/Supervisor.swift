@@ -230,9 +230,6 @@ public actor Supervisor {
         }
     }
 
-    /// The generation of the current (or last) child: 0 before the first spawn.
-    public var currentGeneration: Int { generation }
-
     // MARK: The loop
 
     private func run() async {
@@ -466,6 +463,7 @@ public actor Supervisor {
         guard executable != configuration.executable else { return }
         configuration.executable = executable
         version = nil
+        everReady = false
     }
 
     /// `opencode --version`, within the version timeout. Refused: a path that is no executable file
@@ -473,12 +471,13 @@ public actor Supervisor {
     /// (`opencode_start_failed`, with its exit and stderr), a 2.x (or later) major (`opencode_unsupported_version`).
     private func checkVersion() async throws(OpenWorkError) -> String {
         let executable = configuration.executable
-        let probe: ChildProcess
-        do {
-            probe = try ChildProcess(
-                executable: executable, arguments: ["--version"], environment: configuration.environment,
-                workingDirectory: NSTemporaryDirectory())
-        } catch {
+        let text: String
+        switch await VersionProbe.run(
+            executable, environment: configuration.environment, timeout: configuration.versionTimeout)
+        {
+        case .answered(let answer):
+            text = answer
+        case .cannotRun(let error):
             if let number = error.errorNumber, [ENOENT, EACCES, ENOTDIR, ENOEXEC].contains(number) {
                 throw OpenWorkError(
                     .opencodeNotFound,
@@ -489,18 +488,12 @@ public actor Supervisor {
             throw OpenWorkError(
                 .opencodeStartFailed, "cannot run \(executable) --version: \(error.description)",
                 details: ["executable": .string(executable)])
-        }
-        guard let exit = await probe.waitForExit(timeout: configuration.versionTimeout) else {
-            await probe.stop(grace: .milliseconds(100))
+        case .timedOut:
             throw OpenWorkError(
                 .opencodeStartFailed,
                 "\(executable) --version did not answer within \(configuration.versionTimeout.secondsText)",
                 details: ["executable": .string(executable)])
-        }
-        await probe.waitForOutputEnd(timeout: .milliseconds(500))
-        let text = probe.recentOutput().first { !$0.trimmingWhitespace.isEmpty }?.trimmingWhitespace ?? ""
-        let stderr = Array(probe.recentErrors().suffix(20))
-        guard exit == .exited(0) else {
+        case .failed(let exit, let stderr):
             throw OpenWorkError(
                 .opencodeStartFailed,
                 "\(executable) --version failed (\(exit))\(stderr.last.map { ": \($0)" } ?? "")",
