@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,10 +47,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OpenWorkSystem",
+            dependencies: [
+                "CSystemShims", "OpenWorkJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenWorkLogging",
+            dependencies: ["OpenWorkSystem", "OpenWorkJSON", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenWorkSidecars",
+            dependencies: [
+                "CZlib", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OpenWorkCore",
             dependencies: [
-                "CSystemShims", "CZlib", "OpenWorkJSON", "OpenWorkRPC",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -58,16 +83,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OpenWorkOperations",
+            dependencies: [
+                "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON", "OpenWorkRPC",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenWorkClient",
+            dependencies: [
+                "OpenWorkSystem", "OpenWorkOperations", "OpenWorkRPC", "OpenWorkJSON", "CSystemShims",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OpenWorkDaemon",
             dependencies: [
-                "OpenWorkCore", "OpenWorkRPC", "OpenWorkJSON", "CSystemShims",
+                "OpenWorkCore", "OpenWorkOperations", "OpenWorkClient", "OpenWorkSystem", "OpenWorkLogging",
+                "OpenWorkRPC", "OpenWorkJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,5 @@
 import Foundation
-import OpenWorkCore
+import OpenWorkSystem
 
 /// A process identity that survives pid reuse: the pid and its start time in clock ticks (`/proc/PID/stat`).
 struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
@@ -21,7 +21,7 @@ enum ProcessTable {
 
     static func entry(_ pid: Int32) -> Entry? {
         // Core parses /proc/<pid>/stat; this module's own `ProcessIdentity` shadows Core's name.
-        guard let stat = OpenWorkCore.ProcessIdentity.stat(of: pid) else { return nil }
+        guard let stat = OpenWorkSystem.ProcessIdentity.stat(of: pid) else { return nil }
         return Entry(
             identity: ProcessIdentity(pid: pid, startTicks: stat.startTicks), parent: stat.parent, group: stat.group,
             zombie: stat.isZombie)

@@ -1,7 +1,7 @@
 import Foundation
-import OpenWorkCore
-import OpenWorkDaemon
+import OpenWorkClient
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 
 #if canImport(Glibc)

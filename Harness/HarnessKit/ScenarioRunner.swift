@@ -1,7 +1,8 @@
 import Foundation
-import OpenWorkCore
-import OpenWorkDaemon
+import OpenWorkClient
 import OpenWorkJSON
+import OpenWorkSidecars
+import OpenWorkSystem
 import OpenWorkTesting
 
 #if canImport(Glibc)

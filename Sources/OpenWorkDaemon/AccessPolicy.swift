@@ -1,3 +1,5 @@
+public import OpenWorkClient
+
 /// Who may talk to the control plane: the checks every request passes before any handler runs.
 ///
 /// Loopback is not a security boundary (any browser tab reaches 127.0.0.1), so the rules are, in order:

@@ -3,7 +3,9 @@ import Hummingbird
 import HummingbirdCore
 public import Logging
 import NIOCore
+public import OpenWorkClient
 import OpenWorkJSON
+public import OpenWorkOperations
 public import OpenWorkRPC
 import Synchronization
 
@@ -231,24 +233,7 @@ struct ControlPlaneResponder: HTTPResponder {
         switch outcome {
         case .success(let result): return json(result, status: 200)
         case .failure(let error):
-            return failure(status: status(for: error), kind: error.kind, message: error.bounded.message)
-        }
-    }
-
-    /// The HTTP status for an RPC error: bad input 400, unknown things 404, a busy or locked owner 409,
-    /// an unreachable manifest host 502, opencode trouble 503, the rest (an unsafe or unusable data directory
-    /// among them: the daemon's problem, not the caller's) 500.
-    static func status(for error: RPCError) -> Int {
-        switch error.kind {
-        case "workspace_not_found", "method_not_found", "approval_not_found": return 404
-        case "invalid_params", "invalid_request", "invalid_path", "invalid_url", "invalid_name", "parse_error":
-            return 400
-        case "data_dir_locked", "workspace_ambiguous", "registry_busy": return 409
-        case "sidecar_manifest_unreachable": return 502
-        case "opencode_unavailable", "opencode_start_failed", "opencode_request_failed", "opencode_not_found":
-            return 503
-        case "data_dir_unsafe", "data_dir_unusable": return 500
-        default: return 500
+            return failure(status: error.httpStatus, kind: error.kind, message: error.bounded.message)
         }
     }
 

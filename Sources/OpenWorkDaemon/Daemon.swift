@@ -1,7 +1,10 @@
 public import Logging
+public import OpenWorkClient
 public import OpenWorkCore
 import OpenWorkJSON
+public import OpenWorkOperations
 import OpenWorkRPC
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

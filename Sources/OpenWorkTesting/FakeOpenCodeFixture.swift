@@ -1,6 +1,6 @@
 import Foundation
-import OpenWorkCore
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

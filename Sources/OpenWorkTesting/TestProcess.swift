@@ -1,6 +1,6 @@
 import CSystemShims
 public import Foundation
-import OpenWorkCore
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 
 #if canImport(Glibc)

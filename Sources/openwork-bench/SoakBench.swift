@@ -1,6 +1,6 @@
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSystem
 
 /// `--approval manual|auto` and `--approval-timeout MS`: how the engine answers opencode's permission requests.
 /// Part of the serve options of `openwork rpc` and `openwork daemon run` (and passed on by an auto-start).

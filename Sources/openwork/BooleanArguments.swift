@@ -1,5 +1,5 @@
 import ArgumentParser
-import OpenWorkCore
+import OpenWorkLogging
 
 /// Boolean flags also take a value, as the orchestrator's do: `--verbose=yes` is `--verbose`, `--verbose=0` is
 /// `--no-verbose`. Only the `=` spelling: a separate word after a flag is never taken as its value, so

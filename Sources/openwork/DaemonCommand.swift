@@ -1,9 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OpenWorkClient
 import OpenWorkCore
 import OpenWorkDaemon
 import OpenWorkJSON
+import OpenWorkLogging
+import OpenWorkOperations
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import OpenWorkCore
+import OpenWorkLogging
+import OpenWorkSystem
 
 /// `--log-format`, `--run-id`, `--verbose`: how the serving commands (`rpc`, `daemon run`) log, on stderr.
 /// Each is the flag, else its `OPENWORK_*` variable, else the default.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import OpenWorkCore
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

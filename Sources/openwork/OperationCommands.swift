@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import OpenWorkCore
-import OpenWorkDaemon
+import OpenWorkClient
 import OpenWorkJSON
+import OpenWorkSystem
 
 /// Sends one RPC call to the daemon of the data directory and prints the outcome.
 enum DaemonCall {

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import OpenWorkClient
 import OpenWorkCore
-import OpenWorkDaemon
 import OpenWorkJSON
+import OpenWorkOperations
 import OpenWorkRPC
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSidecars
+import OpenWorkSystem
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkLogging
 
 /// How a usage error (missing argument, unknown flag or command, bad value, bad `OPENWORK_*` value) is reported:
 /// with `--json`, `{"ok":false,"error":…,"kind":"usage"}` on stdout; otherwise the parser's text on stderr. Both

@@ -1,5 +1,6 @@
 import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSystem
 import Testing
 
 @Suite struct ApprovalRulesTests {

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import OpenWorkJSON
+import OpenWorkLogging
+import OpenWorkOperations
 import OpenWorkRPC
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

@@ -1,6 +1,7 @@
 import Logging
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkLogging
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

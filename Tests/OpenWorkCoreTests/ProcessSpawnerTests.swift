@@ -1,5 +1,5 @@
 import Foundation
-import OpenWorkCore
+import OpenWorkSystem
 import Testing
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import OpenWorkCore
+import OpenWorkSystem
 import Testing
 
 /// The supervisor's decisions, driven with hand-made instants: no processes, no sleeping.

@@ -1,4 +1,5 @@
 import OpenWorkCore
+import OpenWorkSystem
 import Testing
 
 @Suite("Workspace ids and path normalization")

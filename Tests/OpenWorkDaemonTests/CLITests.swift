@@ -1,8 +1,8 @@
 import Foundation
 import NIOHTTP1
-import OpenWorkCore
-import OpenWorkDaemon
+import OpenWorkClient
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

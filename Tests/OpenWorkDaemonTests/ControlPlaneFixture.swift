@@ -2,9 +2,11 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
-import OpenWorkCore
+import OpenWorkClient
 import OpenWorkDaemon
 import OpenWorkJSON
+import OpenWorkLogging
+import OpenWorkOperations
 import OpenWorkRPC
 import OpenWorkTesting
 

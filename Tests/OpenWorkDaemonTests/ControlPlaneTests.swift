@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import OpenWorkClient
 import OpenWorkJSON
 import OpenWorkRPC
 import OpenWorkTesting

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 
 #if canImport(Glibc)

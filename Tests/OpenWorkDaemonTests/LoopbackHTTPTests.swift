@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
-import OpenWorkDaemon
+import OpenWorkClient
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import OpenWorkDaemon
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

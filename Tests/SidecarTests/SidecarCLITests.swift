@@ -1,6 +1,6 @@
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSidecars
 import OpenWorkTesting
 import Testing
 

@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkSidecars
+import OpenWorkSystem
 import OpenWorkTesting
 
 /// A temporary world for one sidecar test: a sidecar cache, an empty PATH directory, a bundle directory, and

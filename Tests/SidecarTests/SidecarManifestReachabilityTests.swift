@@ -1,7 +1,9 @@
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+import OpenWorkOperations
 import OpenWorkRPC
+import OpenWorkSidecars
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// The owner of opencode's permission requests: follows the supervised opencode's `/global/event` stream
 /// (reconnecting with backoff after restarts and disconnects; after a reconnect to the same opencode, resyncing

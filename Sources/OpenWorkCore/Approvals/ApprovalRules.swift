@@ -1,4 +1,5 @@
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// The answer to an opencode permission request, as opencode spells it.
 public enum ApprovalReply: String, Sendable, CaseIterable {
@@ -176,12 +177,4 @@ public enum ApprovalRules {
     public static func vanished(_ known: [PendingApproval], directory: String, listed: Set<String>) -> [String] {
         known.filter { $0.directory == directory && !listed.contains($0.id) }.map(\.id)
     }
-}
-
-extension OpenWorkError.Code {
-    public static let approvalNotFound = Self(rawValue: "approval_not_found")
-    public static let unauthorized = Self(rawValue: "unauthorized")
-    public static let openworkServerUnreachable = Self(rawValue: "openwork_server_unreachable")
-    public static let openworkServerFailed = Self(rawValue: "openwork_server_failed")
-    public static let invalidApprovalSettings = Self(rawValue: "invalid_approval_settings")
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// The OpenWork server's approvals API in host mode (compatible with the anchor's client): `GET /approvals` and
 /// `POST /approvals/:id {"reply":"allow"|"deny"}`, authenticated with the `X-OpenWork-Host-Token` header (never

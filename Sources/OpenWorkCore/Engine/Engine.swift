@@ -2,6 +2,9 @@ import AsyncHTTPClient
 import Foundation
 public import Logging
 public import OpenWorkJSON
+public import OpenWorkLogging
+public import OpenWorkSidecars
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -109,7 +112,7 @@ public actor Engine {
         var configuration = configuration
         // A mark inherited from an opencode this process runs under names another engine's data directory:
         // it must not pass to our children (the supervisor sets our own on opencode).
-        configuration.environment[Supervisor.ownerVariable] = nil
+        configuration.environment[OwnedProcesses.ownerVariable] = nil
         self.configuration = configuration
         let logger = configuration.logger
         let events = EventBus(tap: { type, fields in Engine.log(type, fields, to: logger) })

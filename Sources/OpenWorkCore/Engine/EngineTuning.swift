@@ -1,3 +1,5 @@
+public import OpenWorkSystem
+
 /// Supervisor settings from the environment, so tests and the harness can shorten timeouts without flags:
 /// `OPENWORK_OPENCODE_START_TIMEOUT_MS`, `…_PROBE_INTERVAL_MS`, `…_PROBE_TIMEOUT_MS`, `…_PROBE_MISSES`,
 /// `…_STOP_GRACE_MS`, `…_BACKOFF_FLOOR_MS`, `…_BACKOFF_CAP_MS`, `…_MAX_START_FAILURES`.

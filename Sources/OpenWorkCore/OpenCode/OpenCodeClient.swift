@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 public import NIOHTTP1
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// Where an opencode server is and how to authenticate to it.
 public struct OpenCodeEndpoint: Sendable, Hashable {
@@ -144,8 +145,4 @@ public final class OpenCodeClient: Sendable {
         }
         return "\(error)"
     }
-}
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

@@ -1,4 +1,5 @@
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -362,15 +363,5 @@ public actor Registry {
         }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
         return scheme + rest
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
     }
 }

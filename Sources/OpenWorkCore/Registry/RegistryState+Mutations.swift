@@ -1,4 +1,5 @@
 import OpenWorkJSON
+public import OpenWorkSystem
 
 /// The registry's rules as pure functions of the state: no files, no clock (times are passed in).
 extension RegistryState {

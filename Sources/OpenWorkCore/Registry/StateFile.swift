@@ -1,6 +1,7 @@
 import CSystemShims
 import Foundation
 import OpenWorkJSON
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

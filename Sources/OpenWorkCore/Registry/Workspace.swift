@@ -1,4 +1,5 @@
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// One entry of the registry, in the OpenWork orchestrator's schema.
 ///

@@ -1,3 +1,5 @@
+public import OpenWorkSystem
+
 /// When to restart opencode and when to give up: pure decisions, driven by the instants passed in.
 ///
 /// - A child that dies before it is ready is a *start failure*; `maximumStartFailures` of them within
@@ -68,17 +70,5 @@ public struct RestartPolicy: Sendable, Hashable {
             if delay >= cap { return cap }
         }
         return min(delay, cap)
-    }
-}
-
-extension Duration {
-    /// Milliseconds as an integer, for JSON.
-    public var milliseconds: Int64 {
-        components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000
-    }
-
-    var secondsText: String {
-        let value = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }

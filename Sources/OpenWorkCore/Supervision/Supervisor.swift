@@ -1,5 +1,6 @@
 import Foundation
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -31,7 +32,7 @@ public actor Supervisor {
         public var stopGrace: Duration = .seconds(5)
         /// The same for a child found hung: it answered nothing for `probeMisses` probes, so it gets less.
         public var hungGrace: Duration = .seconds(1)
-        /// The data directory of the engine, put in the child's environment as ``ownerVariable`` so a later
+        /// The data directory of the engine, put in the child's environment as ``OwnedProcesses/ownerVariable`` so a later
         /// engine can find (and stop) every process this one started, recorded or not.
         public var owner: String?
         public var policy = RestartPolicy()
@@ -51,9 +52,6 @@ public actor Supervisor {
             (probeInterval + probeTimeout) * probeMisses + hungGrace
         }
     }
-
-    /// The environment variable that marks every process an engine starts with its data directory.
-    public static let ownerVariable = "OPENWORK_ENGINE_DATA_DIR"
 
     public enum Phase: String, Sendable {
         case stopped, starting, ready, restarting, failed
@@ -245,7 +243,7 @@ public actor Supervisor {
             "OPENCODE_SERVER_USERNAME": configuration.username,
             "OPENCODE_SERVER_PASSWORD": configuration.password,
         ]) { _, new in new }
-        environment[Self.ownerVariable] = configuration.owner
+        environment[OwnedProcesses.ownerVariable] = configuration.owner
         while !stopping {
             childReady = false
             phase = .starting

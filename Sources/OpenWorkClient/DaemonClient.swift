@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 public import OpenWorkCore
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

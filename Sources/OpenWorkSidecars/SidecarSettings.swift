@@ -1,3 +1,6 @@
+public import OpenWorkLogging
+public import OpenWorkSystem
+
 /// Where sidecars come from and where they are kept: the orchestrator's flags, then its `OPENWORK_*`
 /// variables, then the defaults (precedence: flag, environment, default).
 public struct SidecarSettings: Sendable {

@@ -1,5 +1,6 @@
 import OpenWorkJSON
 import OpenWorkRPC
+import OpenWorkSystem
 
 /// Methods that exist only so tests can exercise the protocol (cancellation, slow handlers, domain errors).
 /// Registered only when ``Operations/Configuration/testMethods`` is set.

@@ -3,6 +3,7 @@ import Crypto
 import NIOCore
 import NIOHTTP1
 import OpenWorkJSON
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import OpenWorkJSON
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

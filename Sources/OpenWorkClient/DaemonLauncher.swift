@@ -2,6 +2,7 @@ import CSystemShims
 import Foundation
 public import OpenWorkCore
 import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -38,9 +39,9 @@ public enum DaemonLauncher {
         if let running = await client.running() { return Started(record: running.record, alreadyRunning: true) }
         let logPath = try dataDirectory.subdirectory("logs") + "/daemon.log"
         // A mark inherited from an opencode this CLI runs under names another engine's data directory: the
-        // daemon is not that engine's child (see Supervisor.ownerVariable).
+        // daemon is not that engine's child (see OwnedProcesses.ownerVariable).
         var environment = environment
-        environment[Supervisor.ownerVariable] = nil
+        environment[OwnedProcesses.ownerVariable] = nil
         let child = try spawnDetached(executable, arguments, environment: environment, log: logPath)
         let end = ContinuousClock.now + deadline
         var childExit: Int32?

@@ -2,8 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import OpenWorkCore
+public import OpenWorkCore
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// `openwork status --opencode-url U --openwork-url U`: checks those services directly, with no daemon, as the
 /// anchor's `status` does. opencode: authenticated `GET /global/health`; an openwork server: `GET /health`.
@@ -81,12 +82,5 @@ public enum ServiceCheck {
 
     private static func failure(_ url: String, kind: String, _ message: String) -> JSONValue {
         ["ok": false, "url": .string(url), "error": .string(message), "kind": .string(kind)]
-    }
-}
-
-extension Duration {
-    fileprivate var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

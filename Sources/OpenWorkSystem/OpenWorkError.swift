@@ -1,13 +1,16 @@
 public import OpenWorkJSON
-public import OpenWorkRPC
 
-/// The engine's one error type. Its ``Code`` is the stable `data.kind` clients see; the mapping from codes to
-/// JSON-RPC error numbers lives here and nowhere else.
-public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible, RPCErrorConvertible {
+/// The one error type of every openwork module. Its ``Code`` is the stable `data.kind` clients see.
+///
+/// This type knows no wire format: the JSON-RPC error number and the HTTP status of each code are mapped in one
+/// place, `OpenWorkError+Wire.swift` in `OpenWorkOperations`.
+public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A kind of failure. Every code openwork raises is declared here, in one list (the approvals' and the daemon
+    /// client's included); a client decoding a daemon's answer may meet others (the protocol's own, such as
+    /// `invalid_params`), which is why this is an open set of strings and not an enum.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
 
         public static let workspaceNotFound = Code(rawValue: "workspace_not_found")
         public static let workspaceAmbiguous = Code(rawValue: "workspace_ambiguous")
@@ -41,22 +44,19 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
         /// The manifest's host could not be reached (DNS failure, connection refused or timed out), as opposed
         /// to a manifest that was fetched and is wrong (`sidecar_manifest_invalid`).
         public static let sidecarManifestUnreachable = Code(rawValue: "sidecar_manifest_unreachable")
+        public static let approvalNotFound = Code(rawValue: "approval_not_found")
+        public static let unauthorized = Code(rawValue: "unauthorized")
+        public static let openworkServerUnreachable = Code(rawValue: "openwork_server_unreachable")
+        public static let openworkServerFailed = Code(rawValue: "openwork_server_failed")
+        public static let invalidApprovalSettings = Code(rawValue: "invalid_approval_settings")
+        /// No daemon serves the data directory (and the command does not start one).
+        public static let daemonNotRunning = Code(rawValue: "daemon_not_running")
+        /// `daemon start` could not get a daemon serving within its deadline.
+        public static let daemonStartFailed = Code(rawValue: "daemon_start_failed")
+        /// The daemon did not answer as expected.
+        public static let daemonUnreachable = Code(rawValue: "daemon_unreachable")
 
-        /// The JSON-RPC error number: one per family, in the server range.
-        var rpcCode: Int {
-            switch self {
-            case .workspaceNotFound: -32_001
-            case .invalidPath, .invalidURL, .invalidName, .workspaceAmbiguous: -32_002
-            case .stateCorrupt, .stateVersionUnsupported, .stateWriteFailed, .dataDirUnusable, .dataDirUnsafe: -32_003
-            case .registryBusy, .dataDirLocked: -32_004
-            case .opencodeUnavailable, .opencodeStartFailed, .opencodeUnsupportedVersion, .opencodeNotFound: -32_005
-            case .opencodeRoutingMismatch, .opencodeRequestFailed: -32_006
-            case .sidecarNotFound, .sidecarIntegrity, .sidecarManifestInvalid, .sidecarDownloadFailed,
-                .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe, .sidecarManifestUnreachable:
-                -32_007
-            default: -32_000
-            }
-        }
+        public var description: String { rawValue }
     }
 
     public var code: Code
@@ -70,8 +70,4 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible,
     }
 
     public var description: String { "\(message) [\(code)]" }
-
-    public var rpcError: RPCError {
-        RPCError(code: code.rpcCode, message: message, kind: code.rawValue, details: details)
-    }
 }

@@ -1,4 +1,4 @@
-public import OpenWorkCore
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -82,14 +82,5 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
 
     static func system(_ what: String) -> DaemonError {
         DaemonError("\(what): \(String(cString: strerror(errno)))")
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 }

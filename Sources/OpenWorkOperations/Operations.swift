@@ -1,5 +1,8 @@
+public import OpenWorkCore
 import OpenWorkJSON
+public import OpenWorkLogging
 public import OpenWorkRPC
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Foundation
-import OpenWorkCore
 import OpenWorkJSON
+public import OpenWorkOperations
 import OpenWorkRPC
 import Synchronization
 

@@ -7,7 +7,7 @@ import Foundation
 #endif
 
 /// Finds and ends the processes an engine started for a data directory, recorded or not: every child the
-/// supervisor spawns carries `OPENWORK_ENGINE_DATA_DIR=<data dir>` in its environment (``Supervisor/ownerVariable``),
+/// supervisor spawns carries `OPENWORK_ENGINE_DATA_DIR=<data dir>` in its environment (``ownerVariable``),
 /// and so does everything those children start. The kernel shows a process's environment at exec in
 /// `/proc/<pid>/environ` (readable for our own processes), so a later engine finds them even when the engine
 /// that started them died before it could write anything down.
@@ -16,16 +16,25 @@ import Foundation
 /// It does not decide *when* to sweep: the engine does, once it holds the data directory's lock, so nothing it
 /// finds can belong to a live engine.
 public enum OwnedProcesses {
+    /// The environment variable that marks every process an engine starts with its data directory.
+    public static let ownerVariable = "OPENWORK_ENGINE_DATA_DIR"
+
     /// A process found, with the group it leads or belongs to.
     public struct Found: Sendable, Hashable {
         public var pid: Int32
         public var group: Int32
         public var startTicks: UInt64
+
+        public init(pid: Int32, group: Int32, startTicks: UInt64) {
+            self.pid = pid
+            self.group = group
+            self.startTicks = startTicks
+        }
     }
 
     /// Every running (not zombie) process marked with `owner`, except this process.
     public static func marked(owner: String) -> [Found] {
-        let needle = Array("\(Supervisor.ownerVariable)=\(owner)".utf8)
+        let needle = Array("\(ownerVariable)=\(owner)".utf8)
         let me = getpid()
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
         return pids.compactMap { pid -> Found? in

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 public import OpenWorkJSON
+public import OpenWorkSystem
 import Synchronization
 
 #if canImport(Glibc)

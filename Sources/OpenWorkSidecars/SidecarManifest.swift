@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 /// The orchestrator's `openwork-orchestrator-sidecars.json`: for each sidecar a version and, per target, the
 /// asset's name, pinned SHA-256 and size, and optionally an absolute URL that overrides base + asset.

@@ -1,5 +1,8 @@
+import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkRPC
+import OpenWorkSidecars
+import OpenWorkSystem
 
 extension Operations {
     private struct ResolveParams: Decodable {

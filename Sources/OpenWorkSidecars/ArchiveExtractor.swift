@@ -1,6 +1,7 @@
 import CZlib
 import Foundation
 import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,7 @@
+import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkRPC
+import OpenWorkSystem
 
 extension Operations {
     private struct AddParams: Decodable {

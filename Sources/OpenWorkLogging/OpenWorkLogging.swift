@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+public import OpenWorkSystem
 import Synchronization
 
 /// The process-wide logging setup, bootstrapped once by the command that runs. Library users who never

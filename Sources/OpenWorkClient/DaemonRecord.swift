@@ -1,5 +1,5 @@
-public import OpenWorkCore
 public import OpenWorkJSON
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -79,13 +79,4 @@ public struct DaemonRecord: Sendable, Hashable {
         }
         return try? JSONValue(parsing: bytes)
     }
-}
-
-extension OpenWorkError.Code {
-    /// No daemon serves the data directory (and the command does not start one).
-    public static let daemonNotRunning = OpenWorkError.Code(rawValue: "daemon_not_running")
-    /// `daemon start` could not get a daemon serving within its deadline.
-    public static let daemonStartFailed = OpenWorkError.Code(rawValue: "daemon_start_failed")
-    /// The daemon did not answer as expected.
-    public static let daemonUnreachable = OpenWorkError.Code(rawValue: "daemon_unreachable")
 }

@@ -14,7 +14,7 @@ import OpenWorkJSON
 /// tampered with the directory, and the user should hear about it.
 public enum DurableFile {
     /// The prefix of temp files for `path` (hidden, in the same directory).
-    static func temporaryPrefix(for fileName: String) -> String { "." + fileName + ".tmp-" }
+    public static func temporaryPrefix(for fileName: String) -> String { "." + fileName + ".tmp-" }
 
     /// Replaces `path` with `bytes` durably; `previous`, when given, keeps the replaced generation.
     public static func write(
@@ -60,7 +60,7 @@ public enum DurableFile {
         syncDirectory(directory)
     }
 
-    static func syncDirectory(_ directory: String) {
+    public static func syncDirectory(_ directory: String) {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         fsync(descriptor)

@@ -1,5 +1,6 @@
 import Foundation
 import OpenWorkJSON
+public import OpenWorkSystem
 
 /// The binaries openwork resolves, by their manifest names.
 public enum SidecarName: String, Sendable, CaseIterable, Hashable {
