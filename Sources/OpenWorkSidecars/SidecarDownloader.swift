@@ -89,7 +89,7 @@ enum SidecarDownloader {
             cleanUp()
             throw integrity("has \(received) bytes, the manifest says \(asset.size)", asset: asset, url: url)
         }
-        let hash = SidecarFiles.hex(hasher.finalize())
+        let hash = Digest.hex(hasher.finalize())
         guard hash == asset.sha256 else {
             cleanUp()
             throw integrity("has SHA-256 \(hash), the manifest pins \(asset.sha256)", asset: asset, url: url)

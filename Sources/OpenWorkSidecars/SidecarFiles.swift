@@ -11,17 +11,6 @@ import OpenWorkSystem
 
 /// File operations the sidecar cache needs: hashing, directories, the install lock, stale partial files.
 enum SidecarFiles {
-    /// Lowercase hex of a digest.
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// SHA-256 and size of a file, or `nil` when it cannot be read.
     static func sha256(of path: String) -> (hash: String, size: Int64)? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -38,7 +27,7 @@ enum SidecarFiles {
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
             size += Int64(count)
         }
-        return (hex(hasher.finalize()), size)
+        return (Digest.hex(hasher.finalize()), size)
     }
 
     /// Runs blocking file work (hashing a large binary, extracting an archive) on a global queue, so it never

@@ -1,4 +1,4 @@
-import Crypto
+import OpenWorkSidecars
 
 /// Workspace ids, computed exactly as the OpenWork orchestrator does so both tools agree on every id.
 ///
@@ -13,11 +13,6 @@ public enum WorkspaceID {
     }
 
     private static func make(_ key: String) -> String {
-        let digest = Insecure.SHA1.hash(data: Array(key.utf8))
-        let hex = digest.map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }
-        return "ws-" + hex.joined().prefix(12)
+        "ws-" + Digest.sha1Hex(Array(key.utf8)).prefix(12)
     }
 }
