@@ -51,7 +51,6 @@ let package = Package(
             dependencies: [
                 "CSystemShims", "OpenWorkJSON",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

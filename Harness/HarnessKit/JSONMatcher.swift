@@ -3,6 +3,14 @@ public import OpenWorkJSON
 /// Values captured by a running scenario, and the built-in ones (`$WORK`, `$DATA`, …).
 public typealias Variables = [String: JSONValue]
 
+/// How strictly an expected JSON value is compared with an actual one.
+public enum MatchMode: String, Sendable {
+    /// Objects may have members the expectation does not name.
+    case subset
+    /// Objects must have exactly the members the expectation names.
+    case exact
+}
+
 /// Why an actual JSON value does not match an expectation.
 public struct Mismatch: Sendable, Hashable, CustomStringConvertible {
     /// A JSON Pointer to the place that differs (`""` for the whole value).

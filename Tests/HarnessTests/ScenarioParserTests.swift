@@ -28,26 +28,18 @@ struct ScenarioParserTests {
         #expect(scenario.requirements == ["fake"])
         #expect(scenario.sections["note"] == "line one\nline two\n")
         #expect(scenario.steps.count == 7)
-        guard case .call(let method, let params, let within) = scenario.steps[2].action else {
-            Issue.record("not a call")
-            return
-        }
-        #expect(method == "workspace.add")
-        #expect(params == ["path": "$WORK/a b"])
-        #expect(within == .seconds(2))
+        let call = try #require(scenario.steps[2].action as? CallStep)
+        #expect(call.method == "workspace.add")
+        #expect(call.params == ["path": "$WORK/a b"])
+        #expect(call.within == .seconds(2))
         #expect(scenario.steps[2].location.line == 6)
-        guard case .waitUntil(_, let noParams, _, let mode, let deadline) = scenario.steps[5].action else {
-            Issue.record("not wait-until")
-            return
-        }
-        #expect(noParams == nil)
-        #expect(mode == .exact)
-        #expect(deadline == .milliseconds(1500))
-        guard case .kill(.opencode, let signal) = scenario.steps[6].action else {
-            Issue.record("not kill")
-            return
-        }
-        #expect(signal == 9)
+        let waitUntil = try #require(scenario.steps[5].action as? WaitUntilStep)
+        #expect(waitUntil.params == nil)
+        #expect(waitUntil.mode == .exact)
+        #expect(waitUntil.within == .milliseconds(1500))
+        let kill = try #require(scenario.steps[6].action as? KillStep)
+        #expect(kill.target == .opencode)
+        #expect(kill.signal == 9)
     }
 
     @Test(
@@ -74,6 +66,13 @@ struct ScenarioParserTests {
             ("cli status\nexpect argv-clean now", 2, "takes no arguments"),
             ("# requires: magic\nstart", 1, "unknown requirement"),
             ("start\nexpect gone $WORK", 2, "is not"),
+            (
+                "start\nexpect frobs {}", 2,
+                "unknown expectation \"frobs\" (result, error, response, file, gone, alive, exit, status, each, "
+                    + "argv-clean)"
+            ),
+            ("start\nawait frobs within 1s", 2, "await wants `event` or `response`"),
+            ("start\nrefute frobs", 2, "refute needs `within"),
         ] as [(String, Int, String)]
     )
     func refusesMistakes(text: String, line: Int, message: String) {
@@ -110,43 +109,33 @@ struct ScenarioParserTests {
             kill daemon -KILL
             """, file: "ok.scenario")
         #expect(scenario.steps.count == 10)
-        guard case .cli(let arguments, let copies, let within) = scenario.steps[0].action else {
-            Issue.record("not cli")
-            return
-        }
-        #expect(arguments.map(\.text) == ["daemon", "start", "--json"])
-        #expect(copies == 10)
-        #expect(within == .seconds(60))
-        guard case .http(let method, let target, let body, let options, let deadline) = scenario.steps[4].action
-        else {
-            Issue.record("not http")
-            return
-        }
-        #expect(method == "POST")
-        #expect(target.text == "/workspaces")
-        #expect(body == ["path": "$WORK/b"])
-        #expect(options.token == .none)
-        #expect(options.host?.text == "evil.example:1")
-        #expect(options.origin?.text == "https://x.test")
-        #expect(deadline == .seconds(2))
-        guard case .http(_, _, let noBody, let literal, _) = scenario.steps[6].action else {
-            Issue.record("not http")
-            return
-        }
-        #expect(noBody == Optional<JSONValue>.none)
-        guard case .literal(let token) = literal.token else {
+        let cli = try #require(scenario.steps[0].action as? CLIStep)
+        #expect(cli.arguments.map(\.text) == ["daemon", "start", "--json"])
+        #expect(cli.copies == 10)
+        #expect(cli.within == .seconds(60))
+        let http = try #require(scenario.steps[4].action as? HTTPStep)
+        #expect(http.method == "POST")
+        #expect(http.target.text == "/workspaces")
+        #expect(http.body == ["path": "$WORK/b"])
+        #expect(http.options.token == .none)
+        #expect(http.options.host?.text == "evil.example:1")
+        #expect(http.options.origin?.text == "https://x.test")
+        #expect(http.within == .seconds(2))
+        let literal = try #require(scenario.steps[6].action as? HTTPStep)
+        #expect(literal.body == Optional<JSONValue>.none)
+        guard case .literal(let token) = literal.options.token else {
             Issue.record("not a literal token")
             return
         }
         #expect(token.text == "abc")
-        guard case .expectFile(_, .mode(0o600)) = scenario.steps[7].action else {
+        let mode = try #require(scenario.steps[7].action as? ExpectFileStep)
+        guard case .mode(0o600) = mode.condition else {
             Issue.record("not a mode check")
             return
         }
-        guard case .kill(.daemon, signal: 9) = scenario.steps[9].action else {
-            Issue.record("not kill daemon")
-            return
-        }
+        let kill = try #require(scenario.steps[9].action as? KillStep)
+        #expect(kill.target == .daemon)
+        #expect(kill.signal == 9)
     }
 
     @Test("durations and signals")

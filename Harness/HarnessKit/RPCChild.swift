@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// A reader task files every stdout line as it arrives, so a scenario can send one call and wait for its
 /// answer while events keep arriving. It does not interpret results; the runner does.
-final class RPCSession: Sendable {
+final class RPCChild: Sendable {
     struct Inbox {
         var answers: [String: JSONValue] = [:]
         /// Answers that no harness call is waiting for (to lines sent with `send`), in arrival order.
@@ -18,7 +18,7 @@ final class RPCSession: Sendable {
         var transcript: [String] = []
         var closed = false
         /// Every opencode pid the engine mentioned, so the runner can check none survives.
-        var opencodeProcesses: Set<ProcessIdentity> = []
+        var opencodeProcesses: Set<ProcessTable.Instance> = []
     }
 
     let process: TestProcess
@@ -53,7 +53,7 @@ final class RPCSession: Sendable {
                 if params["type"]?.stringValue?.hasPrefix("opencode.") == true,
                     let pid = params["pid"]?.int64Value.flatMap({ Int32(exactly: $0) })
                 {
-                    if let identity = ProcessTable.identity(pid) { inbox.opencodeProcesses.insert(identity) }
+                    if let instance = ProcessTable.instance(pid) { inbox.opencodeProcesses.insert(instance) }
                 }
             } else if let id = message["id"]?.stringValue, id.hasPrefix("harness-") {
                 inbox.answers[id] = message
@@ -63,7 +63,7 @@ final class RPCSession: Sendable {
             if let pid = message["result"]?["pid"]?.int64Value ?? message["result"]?["opencode"]?["pid"]?.int64Value,
                 let pid = Int32(exactly: pid), pid != process.pid
             {
-                if let identity = ProcessTable.identity(pid) { inbox.opencodeProcesses.insert(identity) }
+                if let instance = ProcessTable.instance(pid) { inbox.opencodeProcesses.insert(instance) }
             }
         }
     }
@@ -78,7 +78,7 @@ final class RPCSession: Sendable {
     func note(_ text: String) { inbox.withLock { $0.transcript.append(text) } }
 
     var transcript: [String] { inbox.withLock { $0.transcript } }
-    var opencodeProcesses: Set<ProcessIdentity> { inbox.withLock { $0.opencodeProcesses } }
+    var opencodeProcesses: Set<ProcessTable.Instance> { inbox.withLock { $0.opencodeProcesses } }
 
     /// Sends a line as is.
     func send(_ line: String) async throws {
