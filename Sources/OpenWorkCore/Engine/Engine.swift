@@ -80,11 +80,7 @@ public actor Engine {
             if let explicit = opencodeExecutable ?? environment["OPENWORK_OPENCODE_BIN"], !explicit.isEmpty {
                 return explicit
             }
-            for directory in (environment["PATH"] ?? "").split(separator: ":") {
-                let candidate = "\(directory)/opencode"
-                if access(candidate, X_OK) == 0 { return candidate }
-            }
-            return "opencode"
+            return Executable.onPath("opencode", environment: environment) ?? "opencode"
         }
     }
 
@@ -102,7 +98,7 @@ public actor Engine {
     private nonisolated let client: OpenCodeClient
     private let http: HTTPClient
     private let configuration: Configuration
-    private var ownership: Task<Result<DataDirectoryLock, OpenWorkError>, Never>?
+    private var ownership: Task<Result<FileLock, OpenWorkError>, Never>?
     private let startedAt = Registry.Clock.unixMilliseconds()
     private let started = ContinuousClock.now
     /// Workspaces whose instance was touched since their last disposal, with the opencode pid that holds it.
@@ -213,9 +209,9 @@ public actor Engine {
     private func own() async throws(OpenWorkError) {
         if ownership == nil {
             let directory = configuration.dataDirectory
-            ownership = Task { () async -> Result<DataDirectoryLock, OpenWorkError> in
+            ownership = Task { () async -> Result<FileLock, OpenWorkError> in
                 do {
-                    let lock = try DataDirectoryLock(directory)
+                    let lock = try directory.lockOwnership()
                     await self.terminateOrphan()
                     return .success(lock)
                 } catch {
