@@ -2,6 +2,7 @@ import Foundation
 import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkTesting
+import Testing
 
 /// An engine in this process supervising the real `fake-opencode` binary, with two workspace directories.
 struct EngineFixture {
@@ -44,6 +45,13 @@ struct EngineFixture {
             tune(&opencode)
         }
         return try await Engine.run(configuration, body)
+    }
+
+    /// Adds workspace `a` and routes a request to it, so opencode runs; its pid.
+    func serveA(_ engine: Engine) async throws -> Int32 {
+        _ = try await engine.add(path: a, name: nil, cwd: nil)
+        _ = try await engine.path(a, cwd: nil)
+        return try #require(await Self.pid(engine))
     }
 
     static func pid(_ engine: Engine) async -> Int32? {

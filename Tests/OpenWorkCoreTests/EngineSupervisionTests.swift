@@ -22,9 +22,7 @@ struct EngineSupervisionTests {
     @Test("a killed opencode is restarted at once, and the next request succeeds with a new pid")
     func restartAfterKill() async throws {
         try await fixture.withEngine { engine in
-            _ = try await engine.add(path: a, name: nil, cwd: nil)
-            _ = try await engine.path(a, cwd: nil)
-            let first = try #require(await EngineFixture.pid(engine))
+            let first = try await fixture.serveA(engine)
             kill(first, SIGKILL)
             #expect(await EngineFixture.replaced(first, in: engine), "restarted without waiting for a request")
             let answer = try await engine.path(a, cwd: nil)
@@ -38,9 +36,7 @@ struct EngineSupervisionTests {
     @Test("requests that arrive while opencode restarts wait and succeed (R1)")
     func requestsWaitDuringRestart() async throws {
         try await fixture.withEngine { engine in
-            _ = try await engine.add(path: a, name: nil, cwd: nil)
-            _ = try await engine.path(a, cwd: nil)
-            let first = try #require(await EngineFixture.pid(engine))
+            let first = try await fixture.serveA(engine)
             let a = a
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<20 {
@@ -59,9 +55,7 @@ struct EngineSupervisionTests {
     @Test("events of a kill/restart cycle arrive in order")
     func eventOrder() async throws {
         try await fixture.withEngine { engine in
-            _ = try await engine.add(path: a, name: nil, cwd: nil)
-            _ = try await engine.path(a, cwd: nil)
-            let pid = try #require(await EngineFixture.pid(engine))
+            let pid = try await fixture.serveA(engine)
             let stream = engine.events.subscribe()
             kill(pid, SIGKILL)
             var types: [String] = []
@@ -120,9 +114,7 @@ struct EngineSupervisionTests {
             $0.stop.grace = .milliseconds(300)
         }
         try await fixture.withEngine(tune: tuning) { engine in
-            _ = try await engine.add(path: a, name: nil, cwd: nil)
-            _ = try await engine.path(a, cwd: nil)
-            let first = try #require(await EngineFixture.pid(engine))
+            let first = try await fixture.serveA(engine)
             let clock = ContinuousClock()
             let start = clock.now
             kill(first, SIGSTOP)
@@ -142,9 +134,7 @@ struct EngineSupervisionTests {
         ]
         let tuning: EngineFixture.Tuning = { $0.stop.grace = .milliseconds(500) }
         let (child, clock) = try await fixture.withEngine(knobs: knobs, tune: tuning) { engine in
-            _ = try await engine.add(path: a, name: nil, cwd: nil)
-            _ = try await engine.path(a, cwd: nil)
-            return (try #require(await EngineFixture.pid(engine)), ContinuousClock.now)
+            (try await fixture.serveA(engine), ContinuousClock.now)
         }
         let grandchild = try #require(
             Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -216,9 +206,7 @@ struct EngineSupervisionTests {
             $0.stop.hungGrace = defaults.stop.hungGrace
         }
         try await fixture.withEngine(tune: tuning) { engine in
-            _ = try await engine.add(path: a, name: nil, cwd: nil)
-            _ = try await engine.path(a, cwd: nil)
-            let hung = try #require(await EngineFixture.pid(engine))
+            let hung = try await fixture.serveA(engine)
             let events = engine.events.subscribe()
             let clock = ContinuousClock()
             let start = clock.now

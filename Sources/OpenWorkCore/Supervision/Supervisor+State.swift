@@ -4,13 +4,15 @@ extension Supervisor {
     /// Where supervision is, as one value: each case carries exactly what exists in it, so a ready child
     /// without an endpoint, or a backoff with a child still running, cannot be written down.
     ///
-    /// ```
-    /// stopped ──start──▶ checking ──▶ starting ──▶ ready ──▶ exiting ──▶ backingOff ──▶ starting …
-    ///                        │            └──────(never ready)──┘    │ └──(restart asked)──▶ starting
-    ///                        └──(check failed)──▶ failed ◀──(crash loop)┘
-    /// ```
-    /// `stop()` leads from any case but `failed` to `stopped`; `restart()` leads out of `failed` (and cuts
-    /// `exiting` or `backingOff` short).
+    /// The transitions, all made by ``Supervisor/transition(to:)``, which resumes the waiters each one answers:
+    /// - `stopped` → `checking` (an executable not checked yet) or `starting`, when supervision starts;
+    /// - `checking` → `starting`, or `failed` when the check refuses the executable;
+    /// - `starting` → `ready`, or `exiting` (it exited, timed out, or a stop or restart was asked for);
+    /// - `ready` → `exiting` (it exited or hangs, or a stop or restart was asked for);
+    /// - `exiting` → `backingOff`, `failed` (a crash loop), `starting` (restart asked) or `stopped` (stop asked);
+    /// - `backingOff` → `starting` when the sleep ends or is cut short, `stopped` on stop;
+    /// - `failed` → `stopped` by ``Supervisor/restart()``, which starts again at once.
+    /// A child that cannot even be spawned leads from where the spawn was tried to `backingOff` or `failed`.
     enum State {
         /// Not supervising: never started, or ``Supervisor/stop()`` finished.
         case stopped
