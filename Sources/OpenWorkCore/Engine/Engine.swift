@@ -19,6 +19,10 @@ import OpenWorkJSON
 /// Supervising opencode is not: the first call that needs opencode takes the data directory's `daemon.lock`
 /// for the rest of the engine's life, terminates an opencode left behind by an engine that died, and starts
 /// one. Another process that needs opencode meanwhile gets `data_dir_locked`.
+///
+/// Its answers are typed values (``WorkspaceView``, ``WorkspacePath``, ``OpenCodeStatus``, ``EngineHealth``…); it
+/// builds no wire shapes (``Operations`` does). A routed request asks the supervisor once, for a ready child, whose
+/// pid also tells which workspaces are warm.
 public actor Engine {
     public struct Configuration: Sendable {
         public var dataDirectory: DataDirectory
