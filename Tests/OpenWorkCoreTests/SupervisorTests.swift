@@ -7,8 +7,9 @@ import Testing
 
 /// The supervisor's state machine with a plain child (`/bin/sleep`, `/bin/sh`) whose readiness the test decides:
 /// no opencode, no HTTP. Order is read from the event bus's tap, which runs inside `publish`, in the
-/// supervisor's own step.
-@Suite("Supervisor state machine", .timeLimit(.minutes(1)))
+/// supervisor's own step. Tests wait for events, never for a clock: the suite's time limit is the hang deadline
+/// (a loaded machine has stalled these tests for a minute).
+@Suite("Supervisor state machine", .timeLimit(.minutes(2)))
 struct SupervisorTests {
     /// Lets readiness checks pass when the test says so; a check also ends when its child exits.
     final class Gate: Sendable {
@@ -57,10 +58,12 @@ struct SupervisorTests {
     let log = Locked<[String]>([])
     let gate = Gate()
     let events: EventBus
+    let stream: AsyncStream<JSONValue>
 
     init() {
         let log = log
         events = EventBus(tap: { type, _ in log.withLock { $0.append(type) } })
+        stream = events.subscribe()
     }
 
     /// A service named `svc` that runs `command` and is ready when ``gate`` opens.
@@ -94,9 +97,13 @@ struct SupervisorTests {
         return service
     }
 
-    /// Waits until `type` has been published `count` times in all.
-    func published(_ type: String, times count: Int = 1) async {
-        _ = await FakeOpenCode.eventually(within: .seconds(30)) { log.value.count { $0 == type } >= count }
+    /// The next event of `type` on `feed` (an iterator of ``stream``).
+    @discardableResult
+    func next(_ type: String, on feed: inout AsyncStream<JSONValue>.Iterator) async throws -> JSONValue {
+        while let event = await feed.next() {
+            if event["type"] == .string(type) { return event }
+        }
+        throw CancellationError()
     }
 
     func mark(_ text: String) { log.withLock { $0.append(text) } }
@@ -104,12 +111,13 @@ struct SupervisorTests {
     @Test("a waiter is resumed by the transition to ready, after the ready event and not before")
     func waiterResumedOnReady() async throws {
         let supervisor = Supervisor(service(), events: events)
+        var feed = stream.makeAsyncIterator()
         let waiter = Task {
-            let ready = try await supervisor.readyEndpoint(within: .seconds(60))
+            let ready = try await supervisor.readyEndpoint(within: .seconds(600))
             mark("answered")
             return ready
         }
-        await published("svc.starting")
+        try await next("svc.starting", on: &feed)
         #expect(await supervisor.snapshot.phase == .starting)
         mark("opening")
         gate.open()
@@ -125,6 +133,9 @@ struct SupervisorTests {
     @Test("a waiter's deadline is a timer: a child that is not ready in time gives the unavailable error")
     func waiterDeadline() async throws {
         let supervisor = Supervisor(service(), events: events)
+        var feed = stream.makeAsyncIterator()
+        await supervisor.start()
+        try await next("svc.starting", on: &feed)
         do {
             _ = try await supervisor.readyEndpoint(within: .milliseconds(100))
             Issue.record("ready without the gate")
@@ -139,8 +150,9 @@ struct SupervisorTests {
     @Test("stop during a long backoff ends the wait at once and spawns nothing more")
     func stopDuringBackoff() async throws {
         let supervisor = Supervisor(service("exit 3", floor: .seconds(3_600)), events: events)
+        var feed = stream.makeAsyncIterator()
         await supervisor.start()
-        await published("svc.restarting")
+        try await next("svc.restarting", on: &feed)
         #expect(await supervisor.snapshot.phase == .restarting)
         #expect(await supervisor.snapshot.lastExit == .exited(3))
         await supervisor.stop()
@@ -151,11 +163,12 @@ struct SupervisorTests {
     @Test("restart during a long backoff starts the next child at once")
     func restartDuringBackoff() async throws {
         let supervisor = Supervisor(service("exit 3", floor: .seconds(3_600)), events: events)
+        var feed = stream.makeAsyncIterator()
         await supervisor.start()
-        await published("svc.restarting")
+        try await next("svc.restarting", on: &feed)
         mark("restart")
         #expect(await supervisor.restart() == 1)
-        await published("svc.starting", times: 2)
+        try await next("svc.starting", on: &feed)
         await supervisor.stop()
         #expect(log.value.prefix(5) == ["svc.starting", "svc.exited", "svc.restarting", "restart", "svc.starting"])
     }
@@ -163,25 +176,23 @@ struct SupervisorTests {
     @Test("restart during a start replaces the child; waiters old and new get the replacement")
     func restartDuringStart() async throws {
         let supervisor = Supervisor(service(), events: events)
-        let early = Task { try await supervisor.readyEndpoint(within: .seconds(60)) }
-        await published("svc.starting")
+        var feed = stream.makeAsyncIterator()
+        let early = Task { try await supervisor.readyEndpoint(within: .seconds(600)) }
+        try await next("svc.starting", on: &feed)
         let first = try #require(await supervisor.snapshot.pid)
-        let stream = events.subscribe()
         let replaced = await supervisor.restart()
         #expect(replaced == 1)
-        let late = Task { try await supervisor.readyEndpoint(within: .seconds(60), newerThan: replaced) }
-        await published("svc.starting", times: 2)
+        let late = Task { try await supervisor.readyEndpoint(within: .seconds(600), newerThan: replaced) }
+        let exited = try await next("svc.exited", on: &feed)
+        #expect(exited["pid"] == .integer(Int64(first)))
+        #expect(exited["stopping"] == true && exited["requested"] == "restart")
+        try await next("svc.starting", on: &feed)
         gate.open()
         let answers = [try await early.value, try await late.value]
         #expect(answers.map(\.generation) == [2, 2])
         #expect(answers.allSatisfy { $0.pid != first })
         #expect(FakeOpenCode.isGone(first))
         #expect(log.value == ["svc.starting", "svc.exited", "svc.restarting", "svc.starting", "svc.ready"])
-        for await event in stream where event["type"] == "svc.exited" {
-            #expect(event["pid"] == .integer(Int64(first)))
-            #expect(event["stopping"] == true && event["requested"] == "restart")
-            break
-        }
         await supervisor.stop()
     }
 
@@ -189,7 +200,7 @@ struct SupervisorTests {
     func startFailureIsTheAnswer() async throws {
         let supervisor = Supervisor(service("echo broken >&2; exit 3", floor: .seconds(3_600)), events: events)
         do {
-            _ = try await supervisor.readyEndpoint(within: .seconds(60))
+            _ = try await supervisor.readyEndpoint(within: .seconds(600))
             Issue.record("ready while broken")
         } catch {
             #expect(error.code == .opencodeStartFailed)
