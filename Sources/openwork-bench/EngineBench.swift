@@ -62,18 +62,15 @@ enum EngineBench {
             let sample = try await Engine.run(engine(fake: fake, root: root)) { engine in
                 _ = try await engine.add(path: directory, name: nil, cwd: nil)
                 _ = try await engine.path(directory, cwd: nil)
-                guard let pid = await engine.supervisor.status["pid"]?.int64Value else {
-                    throw BenchError("opencode has no pid after workspace.path")
-                }
+                let killed = await engine.supervisor.snapshot
+                guard let pid = killed.pid else { throw BenchError("opencode has no pid after workspace.path") }
                 let start = ContinuousClock.now
-                kill(Int32(pid), SIGKILL)
-                while true {
-                    let status = await engine.supervisor.status
-                    if status["state"] == "ready", let current = status["pid"]?.int64Value, current != pid { break }
-                    guard ContinuousClock.now - start < .seconds(60) else {
-                        throw BenchError("no replacement opencode within 60 s: \(status)")
-                    }
-                    try await Task.sleep(for: .milliseconds(1))
+                kill(pid, SIGKILL)
+                do {
+                    // Resumed by the transition to ready of the replacement.
+                    _ = try await engine.supervisor.readyEndpoint(within: .seconds(60), newerThan: killed.generation)
+                } catch {
+                    throw BenchError("no replacement opencode within 60 s: \(error)")
                 }
                 return milliseconds(ContinuousClock.now - start)
             }
@@ -124,7 +121,7 @@ enum EngineBench {
     static func startOpenCode(fake: String, in directory: String, client: OpenCodeClient) async throws
         -> (process: ChildProcess, endpoint: OpenCodeEndpoint)
     {
-        let password = Supervisor.randomSecret()
+        let password = OpenCodeService.randomSecret()
         var environment = ProcessInfo.processInfo.environment
         environment["OPENCODE_SERVER_PASSWORD"] = password
         let process = try ChildProcess(
@@ -132,7 +129,7 @@ enum EngineBench {
             workingDirectory: directory)
         var baseURL: String?
         for await line in process.outputLines {
-            baseURL = Supervisor.listeningURL(in: line)
+            baseURL = OpenCodeService.listeningURL(in: line)
             if baseURL != nil { break }
         }
         guard let baseURL else {
