@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-public import OpenWorkCore
+import OpenWorkCore
 public import OpenWorkJSON
 public import OpenWorkSystem
 

@@ -1,6 +1,6 @@
 import CSystemShims
 import Foundation
-public import OpenWorkCore
+import OpenWorkCore
 import OpenWorkJSON
 public import OpenWorkSystem
 

@@ -1,6 +1,6 @@
 import Foundation
 import OpenWorkJSON
-public import OpenWorkOperations
+import OpenWorkOperations
 import OpenWorkRPC
 import Synchronization
 

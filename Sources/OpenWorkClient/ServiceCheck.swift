@@ -2,9 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-public import OpenWorkCore
+import OpenWorkCore
 public import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkSystem
 
 /// `openwork status --opencode-url U --openwork-url U`: checks those services directly, with no daemon, as the
 /// anchor's `status` does. opencode: authenticated `GET /global/health`; an openwork server: `GET /health`.

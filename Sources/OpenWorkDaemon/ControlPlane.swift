@@ -5,7 +5,7 @@ public import Logging
 import NIOCore
 public import OpenWorkClient
 import OpenWorkJSON
-public import OpenWorkOperations
+import OpenWorkOperations
 public import OpenWorkRPC
 import Synchronization
 

@@ -1,6 +1,6 @@
 public import Logging
 import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkSystem
 import Synchronization
 
 #if canImport(Glibc)

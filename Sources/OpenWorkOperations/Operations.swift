@@ -1,8 +1,8 @@
 public import OpenWorkCore
 import OpenWorkJSON
-public import OpenWorkLogging
+import OpenWorkLogging
 public import OpenWorkRPC
-public import OpenWorkSystem
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

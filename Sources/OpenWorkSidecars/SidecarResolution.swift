@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkSystem
 import Synchronization
 
 #if canImport(Glibc)

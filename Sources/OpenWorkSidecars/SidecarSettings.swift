@@ -1,4 +1,4 @@
-public import OpenWorkLogging
+import OpenWorkLogging
 public import OpenWorkSystem
 
 /// Where sidecars come from and where they are kept: the orchestrator's flags, then its `OPENWORK_*`

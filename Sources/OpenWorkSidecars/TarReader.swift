@@ -1,7 +1,7 @@
 import CZlib
 import Foundation
-public import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkJSON
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Foundation
 public import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkSystem
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,6 +1,6 @@
 import CSystemShims
 public import Foundation
-public import OpenWorkSystem
+import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-public import OpenWorkJSON
+import OpenWorkJSON
 public import OpenWorkSystem
 
 extension Engine {

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-public import OpenWorkJSON
-public import OpenWorkSidecars
+import OpenWorkJSON
+import OpenWorkSidecars
 public import OpenWorkSystem
 
 extension Engine {

@@ -1,5 +1,5 @@
 import Logging
-public import OpenWorkJSON
+import OpenWorkJSON
 public import OpenWorkSystem
 
 extension Engine {

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import Logging
-public import OpenWorkJSON
+import OpenWorkJSON
 public import OpenWorkLogging
 public import OpenWorkSidecars
 public import OpenWorkSystem

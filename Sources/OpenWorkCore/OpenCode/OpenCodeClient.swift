@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 public import NIOHTTP1
 public import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkSystem
 
 /// Where an opencode server is and how to authenticate to it (Basic auth), as the supervisor hands it out.
 public typealias OpenCodeEndpoint = ServiceEndpoint

@@ -1,5 +1,5 @@
 public import OpenWorkJSON
-public import OpenWorkSystem
+import OpenWorkSystem
 
 /// One entry of the registry, in the OpenWork orchestrator's schema.
 ///

@@ -1,4 +1,4 @@
-public import OpenWorkSystem
+import OpenWorkSystem
 
 /// When to restart opencode and when to give up: pure decisions, driven by the instants passed in.
 ///

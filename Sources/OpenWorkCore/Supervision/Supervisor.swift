@@ -1,5 +1,5 @@
 import Foundation
-public import OpenWorkJSON
+import OpenWorkJSON
 public import OpenWorkSystem
 
 /// Keeps one service alive: checks its executable, starts it, waits until it is ready, probes its health,
