@@ -1,4 +1,4 @@
-public import HTTPTypes
+import HTTPTypes
 public import Hummingbird
 
 /// The one door every request of the control plane passes: ``AccessPolicy``'s verdict on what the request carries,

@@ -106,8 +106,9 @@ extension ControlPlane: Service {
     }
 }
 
-/// What the responder needs to know about the socket it serves, set once the server listens.
-struct Listening: Sendable {
+/// What the responder needs to know about the socket it serves, set once the server listens (shared, so a request
+/// reads it with one retain).
+final class Listening: Sendable {
     let port: Int
     let policy: AccessPolicy
     /// `http://127.0.0.1:PORT` (an IPv6 host in brackets).

@@ -2,9 +2,9 @@ public import Logging
 public import OpenWorkClient
 public import OpenWorkCore
 import OpenWorkJSON
-public import OpenWorkOperations
+import OpenWorkOperations
 import OpenWorkRPC
-public import OpenWorkSystem
+import OpenWorkSystem
 import ServiceLifecycle
 import UnixSignals
 

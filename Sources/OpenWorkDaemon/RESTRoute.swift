@@ -7,8 +7,8 @@ public import OpenWorkJSON
 /// ``table`` is the only list of routes: the responder matches requests against it, the README's route list is
 /// rendered from it (``markdownTable``) and the tests walk it. A pattern is literal segments and `:name`
 /// parameters, each one percent-encoded segment (`%2F` for `/`), so a path can be an id. A row only maps; it
-/// runs nothing.
-public struct RESTRoute: Sendable, Equatable, CustomStringConvertible {
+/// runs nothing. Rows are shared (a class): a match hands one on without copying its fields.
+public final class RESTRoute: Sendable, Equatable, CustomStringConvertible {
     /// How a request becomes the params of the row's method.
     public enum Params: Sendable, Equatable {
         /// None, whatever the request carries.
@@ -58,6 +58,11 @@ public struct RESTRoute: Sendable, Equatable, CustomStringConvertible {
 
     /// `GET /workspaces/:id`.
     public var description: String { "\(method) \(pattern)" }
+
+    /// Rows are the same when their method and pattern are: the table holds each pair once.
+    public static func == (lhs: RESTRoute, rhs: RESTRoute) -> Bool {
+        lhs.method == rhs.method && lhs.pattern == rhs.pattern
+    }
 
     /// A request matched to a row: the row and the values of its path parameters (percent-decoded), in the order
     /// of ``RESTRoute/parameterNames``.
