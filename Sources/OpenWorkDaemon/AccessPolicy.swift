@@ -54,20 +54,39 @@ public struct AccessPolicy: Sendable {
 
     /// The `Host` values that name this server.
     public var allowedAuthorities: Set<String> {
-        ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"]
+        Set(Self.loopbackHosts.map { "\($0):\(port)" })
+    }
+
+    /// The loopback spellings of this machine a `Host` may use.
+    static let loopbackHosts = ["127.0.0.1", "localhost", "[::1]"]
+
+    /// Whether `authority` is one of ``allowedAuthorities``, ignoring ASCII case; compared in place, since every
+    /// request asks.
+    public func namesThisServer(_ authority: String) -> Bool {
+        let bytes = authority.utf8
+        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")),
+            bytes[bytes.index(after: colon)...].elementsEqual(String(port).utf8)
+        else { return false }
+        let host = bytes[..<colon]
+        return Self.loopbackHosts.contains { Self.equalIgnoringCase(host, $0.utf8) }
+    }
+
+    /// Whether `bytes` spell `lowercase` with any of its ASCII letters in upper case.
+    static func equalIgnoringCase(_ bytes: some Collection<UInt8>, _ lowercase: String.UTF8View) -> Bool {
+        bytes.count == lowercase.count
+            && zip(bytes, lowercase).allSatisfy { byte, expected in
+                byte == expected || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) && byte | 0x20 == expected
+            }
     }
 
     public func verdict(for request: Credentials) -> Verdict {
-        guard let authority = request.authority, !request.repeatedHost,
-            allowedAuthorities.contains(authority.lowercased())
-        else {
+        guard let authority = request.authority, !request.repeatedHost, namesThisServer(authority) else {
             return .refuse(
                 status: 421, kind: "host_not_allowed",
                 message: "the Host header must be 127.0.0.1:\(port), localhost:\(port) or [::1]:\(port)")
         }
         if let target = request.target {
-            guard let targetAuthority = Self.authority(ofAbsoluteTarget: target),
-                allowedAuthorities.contains(targetAuthority.lowercased())
+            guard let targetAuthority = Self.authority(ofAbsoluteTarget: target), namesThisServer(targetAuthority)
             else {
                 return .refuse(
                     status: 421, kind: "host_not_allowed",
@@ -81,15 +100,22 @@ public struct AccessPolicy: Sendable {
         }
         if request.method == "GET" && request.path == "/health" { return .allow }
         if request.method == "OPTIONS" && request.origin != nil { return .allow }
-        guard let authorization = request.authorization, authorization.count > 7,
-            authorization.prefix(7).lowercased() == "bearer ",
-            token.matches(authorization.dropFirst(7))
+        guard let authorization = request.authorization, let token = Self.bearerToken(authorization),
+            self.token.matches(token)
         else {
             return .refuse(
                 status: 401, kind: "unauthorized",
                 message: "a bearer token is required (Authorization: Bearer <token from the daemon-token file>)")
         }
         return .allow
+    }
+
+    /// What follows `Bearer ` (the scheme in any case), `nil` for another scheme or nothing after it.
+    static func bearerToken(_ authorization: String) -> Substring? {
+        let scheme = "bearer ".utf8
+        let bytes = authorization.utf8
+        guard bytes.count > scheme.count, equalIgnoringCase(bytes.prefix(scheme.count), scheme) else { return nil }
+        return authorization[bytes.index(bytes.startIndex, offsetBy: scheme.count)...]
     }
 
     /// The authority of an absolute-form target (`http://host:port/path`), `nil` for any other form or for an

@@ -5,6 +5,8 @@ import OpenWorkJSON
 import OpenWorkOperations
 import OpenWorkRPC
 import OpenWorkSystem
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -16,8 +18,9 @@ import OpenWorkSystem
 ///
 /// Order of start: the data directory lock (a second daemon fails here with `data_dir_locked`, before it
 /// writes anything), a fresh token file, the server on its port, then the `daemon` record in the state file.
-/// SIGTERM, SIGINT and `POST /shutdown` stop it in reverse: record cleared, token file removed, opencode
-/// stopped (its whole group), server closed.
+/// The three run as one `ServiceGroup` (``EngineService``, the ``ControlPlane``, ``RecordService``), which stops
+/// them in reverse when SIGTERM or SIGINT arrives or `POST /shutdown` asks: record cleared, open event streams
+/// ended and the server closed, opencode stopped (its whole group); then the token file is removed.
 public enum Daemon {
     public struct Configuration: Sendable {
         public var engine: Engine.Configuration
@@ -44,24 +47,17 @@ public enum Daemon {
                 .invalidURL,
                 "refusing --daemon-host \(configuration.host): the control plane binds loopback addresses only")
         }
-        let (stops, stop) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let signals = DaemonSignals { stop.yield() }
-        defer { signals.cancel() }
         try await Engine.run(configuration.engine) { engine in
             try await engine.takeOwnership()
-            let dataDirectory = configuration.engine.dataDirectory.path
             let token = DaemonToken.generate()
-            let tokenPath = DaemonToken.path(inDataDirectory: dataDirectory)
+            let tokenPath = DaemonToken.path(inDataDirectory: configuration.engine.dataDirectory.path)
             try token.write(to: tokenPath)
             defer { unlink(tokenPath) }
 
+            let (stops, stop) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            let (ports, bound) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
             var operations = Operations.Configuration(testMethods: configuration.testMethods, engine: engine)
             operations.defaultCWD = nil
-            var plane = ControlPlane.Configuration(token: token)
-            plane.host = configuration.host
-            plane.port = configuration.port
-            plane.allowedOrigins = configuration.allowedOrigins
-            plane.logger = configuration.logger
             var table = Operations.table(operations)
             table.register(
                 RPCMethod(
@@ -71,37 +67,30 @@ public enum Daemon {
                     stop.yield()
                     return ["ok": true]
                 })
-            let server = ControlPlane(plane, dispatcher: Dispatcher(table: table))
-            let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await server.run { port in
-                        let pid = getpid()
-                        let record = DaemonRecord(
-                            pid: pid, port: port, baseURL: "http://\(host):\(port)",
-                            startedAt: Registry.Clock.unixMilliseconds(),
-                            startTicks: ProcessIdentity.startTicks(of: pid), settings: configuration.settings)
-                        try? await engine.registry.setRecord(.daemon, record.json)
-                        configuration.onReady(record)
-                    }
-                }
-                group.addTask {
-                    for await _ in stops { return }
-                }
-                var failure: (any Error)?
-                do {
-                    try await group.next()
-                } catch {
-                    failure = error
-                }
-                try? await engine.registry.setRecord(.daemon, nil)
-                server.closeEventStreams()
-                await engine.shutdown()
-                group.cancelAll()
-                while !group.isEmpty { _ = try? await group.next() }
-                if let failure { throw failure }
-            }
+            var plane = ControlPlane.Configuration(token: token)
+            plane.host = configuration.host
+            plane.port = configuration.port
+            plane.allowedOrigins = configuration.allowedOrigins
+            plane.logger = configuration.logger
+            plane.events = { engine.events.subscribe() }
+            plane.onRunning = { port in bound.yield(port) }
+            let record = RecordService(
+                engine: engine, host: configuration.host, settings: configuration.settings, ports: ports,
+                stops: stops, onReady: configuration.onReady)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: EngineService(engine: engine), serviceName: "engine"),
+                        .init(
+                            service: ControlPlane(plane, dispatcher: Dispatcher(table: table)),
+                            failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "control plane"),
+                        .init(
+                            service: record, successTerminationBehavior: .gracefullyShutdownGroup,
+                            failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "daemon record"),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: configuration.logger))
+            try await group.run()
         }
     }
 }

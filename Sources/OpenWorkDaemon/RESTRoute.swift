@@ -1,94 +1,134 @@
 import Foundation
 public import OpenWorkJSON
 
-/// The REST routes of the operation table, each a thin mapping onto one RPC method of the same table.
+/// One row of the control plane's route table: an HTTP method and path pattern, the RPC method it calls, how the
+/// request becomes that method's params, and the status of a success.
 ///
-/// `:id` is one percent-encoded path segment (an id, an exact name, or a path: `%2F` for `/`); a `cwd` query
-/// parameter (or body member) resolves a relative path in the caller's directory, never the daemon's. This type
-/// only maps; it runs nothing.
-public enum RESTRoute: Sendable, Equatable {
-    /// Call `method` with `params` and answer with its result.
-    case call(method: String, params: JSONValue?)
-    /// `GET /events`: stream the events matching `types` (all when `nil`) as server-sent events.
-    case events(types: [String]?)
-    case notFound
+/// ``table`` is the only list of routes: the responder matches requests against it, the README's route list is
+/// rendered from it (``markdownTable``) and the tests walk it. A pattern is literal segments and `:name`
+/// parameters, each one percent-encoded segment (`%2F` for `/`), so a path can be an id. A row only maps; it
+/// runs nothing. Rows are shared (a class): a match hands one on without copying its fields.
+public final class RESTRoute: Sendable, Equatable, CustomStringConvertible {
+    /// How a request becomes the params of the row's method.
+    public enum Params: Sendable, Equatable {
+        /// None, whatever the request carries.
+        case none
+        /// The JSON body as it is (no params without one).
+        case body
+        /// An object: the body's members (none without a body), then the path's parameters by name, then each of
+        /// `query`'s names the query string carries. A later source wins.
+        case object(query: [String])
+        /// `{"types": […]}` from `types=a,b.*` (split on commas), or no params without it; answered as a stream of
+        /// server-sent events instead of one JSON body.
+        case eventTypes
+        /// The body is a JSON-RPC message (a request, a notification or a batch) for the dispatcher as it is.
+        case message
+    }
 
-    /// Every route, for documentation: HTTP method, path pattern, RPC method.
-    public static let table: [(String, String, String)] = [
-        ("GET", "/health", "health"), ("GET", "/openrpc.json", "rpc.discover"),
-        ("POST", "/shutdown", "daemon.shutdown"), ("GET", "/workspaces", "workspace.list"),
-        ("POST", "/workspaces", "workspace.add"), ("POST", "/workspaces/remote", "workspace.addRemote"),
-        ("GET", "/workspaces/:id", "workspace.info"), ("DELETE", "/workspaces/:id", "workspace.remove"),
-        ("POST", "/workspaces/:id/activate", "workspace.switch"), ("GET", "/workspaces/:id/path", "workspace.path"),
-        ("GET", "/workspaces/:id/connect", "workspace.connect"), ("POST", "/instances/:id/dispose", "instance.dispose"),
-        ("GET", "/opencode", "opencode.status"), ("POST", "/opencode/restart", "opencode.restart"),
-        ("GET", "/events", "events.subscribe"),
-        ("GET", "/sidecars", "sidecar.list"), ("POST", "/sidecars/:name/resolve", "sidecar.resolve"),
-        ("GET", "/approvals", "approvals.list"), ("POST", "/approvals/:id", "approvals.reply"),
-    ]
+    /// `GET`, `POST` or `DELETE`.
+    public let method: String
+    /// `/workspaces/:id/path`: literal segments and `:name` parameters.
+    public let pattern: String
+    /// The method of the table this route calls; `nil` when the body names it (`POST /rpc`).
+    public let rpcMethod: String?
+    public let params: Params
+    /// The HTTP status of a successful answer.
+    public let status: Int
+    /// What a reader of the route list needs beyond the columns (Markdown).
+    public let notes: String
+    /// The pattern's segments: a literal, or `nil` for a parameter.
+    let literals: [String?]
+    /// The names of the pattern's parameters, in order.
+    public let parameterNames: [String]
 
-    /// Maps a request. `body` is the parsed JSON body (`nil` when there was none).
-    public static func match(method: String, path: String, query: String?, body: JSONValue?) -> RESTRoute {
-        let segments = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
-        let parameters = Self.query(query)
-        func withID(_ rpc: String, _ id: String) -> RESTRoute {
-            var params: [String: JSONValue] = body?.objectValue ?? [:]
-            params["id"] = .string(id)
-            if let cwd = parameters["cwd"] { params["cwd"] = .string(cwd) }
-            return .call(method: rpc, params: .object(params))
-        }
-        switch (method, segments.count) {
-        case ("GET", 1):
-            switch segments[0] {
-            case "health": return .call(method: "health", params: nil)
-            case "openrpc.json": return .call(method: "rpc.discover", params: nil)
-            case "workspaces": return .call(method: "workspace.list", params: nil)
-            case "opencode": return .call(method: "opencode.status", params: nil)
-            case "sidecars": return .call(method: "sidecar.list", params: nil)
-            case "approvals": return approvalsList(parameters)
-            case "events":
-                let types = parameters["types"].map { $0.split(separator: ",").map(String.init) }
-                return .events(types: types)
-            default: return .notFound
+    init(
+        _ method: String, _ pattern: String, _ rpcMethod: String?, params: Params = .none, status: Int = 200,
+        notes: String = ""
+    ) {
+        self.method = method
+        self.pattern = pattern
+        self.rpcMethod = rpcMethod
+        self.params = params
+        self.status = status
+        self.notes = notes
+        let segments = pattern.split(separator: "/").map(String.init)
+        literals = segments.map { $0.hasPrefix(":") ? nil : $0 }
+        parameterNames = segments.filter { $0.hasPrefix(":") }.map { String($0.dropFirst()) }
+    }
+
+    /// `GET /workspaces/:id`.
+    public var description: String { "\(method) \(pattern)" }
+
+    /// Rows are the same when their method and pattern are: the table holds each pair once.
+    public static func == (lhs: RESTRoute, rhs: RESTRoute) -> Bool {
+        lhs.method == rhs.method && lhs.pattern == rhs.pattern
+    }
+
+    /// A request matched to a row: the row and the values of its path parameters (percent-decoded), in the order
+    /// of ``RESTRoute/parameterNames``.
+    public struct Match: Sendable, Equatable {
+        public let route: RESTRoute
+        public let parameters: [String]
+
+        /// The params of the row's method for this request: `query` is the raw query string, `body` the parsed
+        /// JSON body (`nil` when there was none).
+        public func params(query: String?, body: JSONValue?) -> JSONValue? {
+            switch route.params {
+            case .none, .message: return nil
+            case .body: return body
+            case .eventTypes:
+                guard let types = RESTRoute.query(query)["types"] else { return nil }
+                return ["types": .array(types.split(separator: ",").map { .string(String($0)) })]
+            case .object(let names):
+                var members = body?.objectValue ?? [:]
+                for (name, value) in zip(route.parameterNames, parameters) { members[name] = .string(value) }
+                if !names.isEmpty {
+                    let query = RESTRoute.query(query)
+                    for name in names { if let value = query[name] { members[name] = .string(value) } }
+                }
+                return .object(members)
             }
-        case ("POST", 1):
-            switch segments[0] {
-            case "shutdown": return .call(method: "daemon.shutdown", params: nil)
-            case "workspaces": return .call(method: "workspace.add", params: body ?? [:])
-            default: return .notFound
-            }
-        case ("POST", 2) where segments == ["workspaces", "remote"]:
-            return .call(method: "workspace.addRemote", params: body ?? [:])
-        case ("POST", 2) where segments[0] == "approvals":
-            var params: [String: JSONValue] = body?.objectValue ?? [:]
-            params["id"] = .string(segments[1])
-            return .call(method: "approvals.reply", params: .object(params))
-        case ("POST", 2) where segments == ["opencode", "restart"]:
-            return .call(method: "opencode.restart", params: body)
-        case ("GET", 2) where segments[0] == "workspaces": return withID("workspace.info", segments[1])
-        case ("DELETE", 2) where segments[0] == "workspaces": return withID("workspace.remove", segments[1])
-        case ("POST", 3) where segments[0] == "workspaces" && segments[2] == "activate":
-            return withID("workspace.switch", segments[1])
-        case ("GET", 3) where segments[0] == "workspaces" && segments[2] == "path":
-            return withID("workspace.path", segments[1])
-        case ("GET", 3) where segments[0] == "workspaces" && segments[2] == "connect":
-            return withID("workspace.connect", segments[1])
-        case ("POST", 3) where segments[0] == "instances" && segments[2] == "dispose":
-            return withID("instance.dispose", segments[1])
-        case ("POST", 3) where segments[0] == "sidecars" && segments[2] == "resolve":
-            var params: [String: JSONValue] = body?.objectValue ?? [:]
-            params["name"] = .string(segments[1])
-            return .call(method: "sidecar.resolve", params: .object(params))
-        default:
-            return .notFound
         }
     }
 
-    /// `GET /approvals?workspace=…&cwd=…` → `approvals.list`.
-    static func approvalsList(_ parameters: [String: String]) -> RESTRoute {
-        var params: [String: JSONValue] = [:]
-        for name in ["workspace", "cwd"] { if let value = parameters[name] { params[name] = .string(value) } }
-        return .call(method: "approvals.list", params: .object(params))
+    /// The first row of ``table`` whose method and pattern fit the request, or `nil`.
+    ///
+    /// Empty segments are skipped (`/health/` is `/health`), and a segment is percent-decoded before it is compared
+    /// or taken as a parameter.
+    public static func match(method: String, path: String) -> Match? {
+        guard let rows = byMethod[method] else { return nil }
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/") {
+            guard segments.count < longestPattern else { return nil }
+            segments.append(segment)
+        }
+        for route in rows where route.literals.count == segments.count {
+            var parameters: [String] = []
+            var matches = true
+            for (literal, raw) in zip(route.literals, segments) {
+                let segment = decoded(raw)
+                if let literal {
+                    guard literal == segment else {
+                        matches = false
+                        break
+                    }
+                } else {
+                    parameters.append(segment)
+                }
+            }
+            if matches { return Match(route: route, parameters: parameters) }
+        }
+        return nil
+    }
+
+    /// The rows of ``table`` by HTTP method, in table order, built once.
+    private static let byMethod: [String: [RESTRoute]] = Dictionary(grouping: table, by: \.method)
+    private static let longestPattern = table.map(\.literals.count).max() ?? 0
+
+    /// One path segment percent-decoded; a segment that is not valid percent-encoding stays as it is.
+    private static func decoded(_ segment: Substring) -> String {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
+        return segment.removingPercentEncoding ?? String(segment)
     }
 
     /// `a=b&c=d`, percent-decoded (`+` is a space); the first value of a repeated name wins.

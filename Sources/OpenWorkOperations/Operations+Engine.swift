@@ -1,5 +1,5 @@
 import OpenWorkCore
-import OpenWorkJSON
+public import OpenWorkJSON
 import OpenWorkRPC
 import OpenWorkSidecars
 import OpenWorkSystem
@@ -71,7 +71,9 @@ extension Operations {
         ]
     }
 
-    static func matches(_ event: JSONValue, _ types: [String]?) -> Bool {
+    /// Whether `event` is one of `types`: an exact type, or a prefix ending in `.*`; every event when `types` is
+    /// `nil` or empty. `events.subscribe` and the control plane's `GET /events` filter by it.
+    public static func matches(_ event: JSONValue, _ types: [String]?) -> Bool {
         guard let types, !types.isEmpty else { return true }
         let type = event["type"]?.stringValue ?? ""
         return types.contains { pattern in

@@ -80,6 +80,19 @@ public final class Dispatcher: Sendable {
         return RPCResponse(id: id, outcome: await run(method, call, id: id))
     }
 
+    /// Runs one method for a transport whose calls carry no JSON-RPC id (a REST route), in the caller's task: no
+    /// `$/cancelRequest` can name it, so it gets no task or in-flight entry of its own; cancelling the caller
+    /// cancels it.
+    public func call(_ name: String, params: JSONValue? = nil) async -> Result<JSONValue, RPCError> {
+        guard name != Self.cancelMethod, let method = table[name] else { return .failure(.methodNotFound(name)) }
+        do {
+            let call = RPCCall(id: nil, method: name, params: try method.normalizedParams(params))
+            return .success(try await method.handler(call))
+        } catch {
+            return .failure(Self.rpcError(from: error))
+        }
+    }
+
     private func run(_ method: RPCMethod, _ call: RPCCall, id: RequestID) async -> Result<JSONValue, RPCError> {
         let request = InFlightRequest()
         inFlight.withLock { $0[id] = request }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import OpenWorkClient
 import OpenWorkCore
@@ -7,6 +6,7 @@ import OpenWorkJSON
 import OpenWorkOperations
 import OpenWorkRPC
 import OpenWorkSystem
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -113,9 +113,19 @@ struct RPCCommand: AsyncParsableCommand {
             try await Engine.run(engine) { engine in
                 operations.engine = engine
                 let dispatcher = Dispatcher(table: Operations.table(operations))
-                let signals = SignalWatcher(engine: engine)
-                _ = await StdioServer.serve(dispatcher, configuration: server)
-                signals.cancel()
+                let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+                await withTaskGroup(of: Void.self) { group in
+                    // SIGTERM and SIGINT stop opencode before the process exits, so a signalled `openwork rpc`
+                    // leaves nothing running.
+                    group.addTask {
+                        for await _ in signals {
+                            await engine.shutdown()
+                            Glibc.exit(0)
+                        }
+                    }
+                    _ = await StdioServer.serve(dispatcher, configuration: server)
+                    group.cancelAll()
+                }
             }
         } catch let error as OpenWorkError {
             Self.fail(error)
@@ -126,30 +136,5 @@ struct RPCCommand: AsyncParsableCommand {
     private static func fail(_ error: OpenWorkError) -> Never {
         FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
         Glibc.exit(1)
-    }
-}
-
-/// SIGTERM and SIGINT stop opencode before the process exits, so a signalled `openwork rpc` leaves nothing
-/// running. (`@unchecked`: the sources are only created in `init` and cancelled once.)
-final class SignalWatcher: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-
-    init(engine: Engine) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                Task {
-                    await engine.shutdown()
-                    exit(0)
-                }
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
     }
 }

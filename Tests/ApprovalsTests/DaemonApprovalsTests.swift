@@ -75,16 +75,13 @@ struct DaemonApprovalsTests {
     }
 
     @Test("REST routes: GET /approvals and POST /approvals/:id map onto approvals.list and approvals.reply")
-    func restRoutes() {
-        #expect(
-            RESTRoute.match(method: "GET", path: "/approvals", query: "workspace=alpha&cwd=%2Fw", body: nil)
-                == .call(method: "approvals.list", params: ["workspace": "alpha", "cwd": "/w"]))
-        #expect(
-            RESTRoute.match(method: "GET", path: "/approvals", query: nil, body: nil)
-                == .call(method: "approvals.list", params: [:]))
-        #expect(
-            RESTRoute.match(method: "POST", path: "/approvals/per_1", query: nil, body: ["reply": "deny"])
-                == .call(method: "approvals.reply", params: ["id": "per_1", "reply": "deny"]))
-        #expect(RESTRoute.table.contains { $0 == ("POST", "/approvals/:id", "approvals.reply") })
+    func restRoutes() throws {
+        let list = try #require(RESTRoute.match(method: "GET", path: "/approvals"))
+        #expect(list.route.rpcMethod == "approvals.list")
+        #expect(list.params(query: "workspace=alpha&cwd=%2Fw", body: nil) == ["workspace": "alpha", "cwd": "/w"])
+        #expect(list.params(query: nil, body: nil) == [:])
+        let reply = try #require(RESTRoute.match(method: "POST", path: "/approvals/per_1"))
+        #expect(reply.route.rpcMethod == "approvals.reply")
+        #expect(reply.params(query: nil, body: ["reply": "deny"]) == ["id": "per_1", "reply": "deny"])
     }
 }

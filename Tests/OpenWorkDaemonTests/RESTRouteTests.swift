@@ -12,42 +12,6 @@ import Testing
     import Glibc
 #endif
 
-@Suite("REST route mapping")
-struct RESTRouteMappingTests {
-    @Test(
-        "each route maps onto one RPC method with its params",
-        arguments: [
-            ("GET", "/health", nil, RESTRoute.call(method: "health", params: nil)),
-            ("GET", "/workspaces", nil, .call(method: "workspace.list", params: nil)),
-            ("POST", "/workspaces", nil, .call(method: "workspace.add", params: [:])),
-            ("POST", "/workspaces/remote", nil, .call(method: "workspace.addRemote", params: [:])),
-            ("GET", "/workspaces/ws-1", nil, .call(method: "workspace.info", params: ["id": "ws-1"])),
-            ("GET", "/workspaces/%2Fsrv%2Fa%20b", nil, .call(method: "workspace.info", params: ["id": "/srv/a b"])),
-            (
-                "GET", "/workspaces/proj", "cwd=%2Fhome%2Fme",
-                .call(
-                    method: "workspace.info", params: ["id": "proj", "cwd": "/home/me"])
-            ),
-            ("DELETE", "/workspaces/ws-1", nil, .call(method: "workspace.remove", params: ["id": "ws-1"])),
-            ("POST", "/workspaces/ws-1/activate", nil, .call(method: "workspace.switch", params: ["id": "ws-1"])),
-            ("GET", "/workspaces/ws-1/path", nil, .call(method: "workspace.path", params: ["id": "ws-1"])),
-            ("GET", "/workspaces/ws-1/connect", nil, .call(method: "workspace.connect", params: ["id": "ws-1"])),
-            ("POST", "/instances/ws-1/dispose", nil, .call(method: "instance.dispose", params: ["id": "ws-1"])),
-            ("GET", "/opencode", nil, .call(method: "opencode.status", params: nil)),
-            ("POST", "/opencode/restart", nil, .call(method: "opencode.restart", params: nil)),
-            ("POST", "/shutdown", nil, .call(method: "daemon.shutdown", params: nil)),
-            ("GET", "/openrpc.json", nil, .call(method: "rpc.discover", params: nil)),
-            ("GET", "/events", nil, .events(types: nil)),
-            ("GET", "/events", "types=opencode.*,workspace.added", .events(types: ["opencode.*", "workspace.added"])),
-            ("GET", "/nope", nil, .notFound),
-            ("PUT", "/workspaces", nil, .notFound),
-            ("GET", "/workspaces/a/b/c", nil, .notFound),
-        ] as [(String, String, String?, RESTRoute)])
-    func mapping(method: String, path: String, query: String?, expected: RESTRoute) {
-        #expect(RESTRoute.match(method: method, path: path, query: query, body: nil) == expected)
-    }
-}
-
 /// The REST routes and `GET /events` of a daemon started through the built binary.
 @Suite("REST routes and events", .timeLimit(.minutes(3)))
 struct RESTRouteTests {

@@ -4,19 +4,16 @@ import Testing
 
 /// The sidecar routes of the control plane map onto `sidecar.list` and `sidecar.resolve`.
 struct SidecarRouteTests {
-    @Test func sidecarRoutes() {
+    @Test func sidecarRoutes() throws {
+        let list = try #require(RESTRoute.match(method: "GET", path: "/sidecars"))
+        #expect(list.route.rpcMethod == "sidecar.list")
+        #expect(list.params(query: nil, body: nil) == nil)
+        let resolve = try #require(RESTRoute.match(method: "POST", path: "/sidecars/opencode/resolve"))
+        #expect(resolve.route.rpcMethod == "sidecar.resolve")
         #expect(
-            RESTRoute.match(method: "GET", path: "/sidecars", query: nil, body: nil)
-                == .call(method: "sidecar.list", params: nil))
-        #expect(
-            RESTRoute.match(
-                method: "POST", path: "/sidecars/opencode/resolve", query: nil, body: ["source": "downloaded"])
-                == .call(method: "sidecar.resolve", params: ["name": "opencode", "source": "downloaded"]))
-        #expect(
-            RESTRoute.match(method: "POST", path: "/sidecars/opencode-router/resolve", query: nil, body: nil)
-                == .call(method: "sidecar.resolve", params: ["name": "opencode-router"]))
-        #expect(RESTRoute.match(method: "GET", path: "/sidecars/opencode/resolve", query: nil, body: nil) == .notFound)
-        #expect(RESTRoute.table.contains { $0 == ("GET", "/sidecars", "sidecar.list") })
-        #expect(RESTRoute.table.contains { $0 == ("POST", "/sidecars/:name/resolve", "sidecar.resolve") })
+            resolve.params(query: nil, body: ["source": "downloaded"]) == ["name": "opencode", "source": "downloaded"])
+        let router = try #require(RESTRoute.match(method: "POST", path: "/sidecars/opencode-router/resolve"))
+        #expect(router.params(query: nil, body: nil) == ["name": "opencode-router"])
+        #expect(RESTRoute.match(method: "GET", path: "/sidecars/opencode/resolve") == nil)
     }
 }
