@@ -65,18 +65,11 @@ public struct DaemonRecord: Sendable, Hashable {
 
     /// The state file's contents, or `nil` when it is missing or does not parse.
     static func readState(in dataDirectory: DataDirectory) -> JSONValue? {
-        let path = dataDirectory.path + "/openwork-orchestrator-state.json"
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += buffer[..<count]
+        // Never through a link (``DataDirectory/openFile(_:_:mode:)``): a link planted at the name reads as none.
+        guard let descriptor = try? DataDirectory.openFile(dataDirectory.statePath, O_RDONLY), descriptor >= 0 else {
+            return nil
         }
-        return try? JSONValue(parsing: bytes)
+        defer { close(descriptor) }
+        return FileIO.readAll(descriptor).flatMap { try? JSONValue(parsing: $0) }
     }
 }

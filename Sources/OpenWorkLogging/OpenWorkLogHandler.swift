@@ -44,15 +44,7 @@ public struct LogSettings: Sendable {
     /// atomic on a pipe; longer ones are still written whole by this process).
     @Sendable public static func writeToStandardError(_ line: String) {
         let bytes = Array((line + "\n").utf8)
-        writeLock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        writeLock.withLock { _ in _ = FileIO.writeAll(2, bytes) }
     }
 
     private static let writeLock = Mutex(())

@@ -1,6 +1,7 @@
 import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkRPC
+import OpenWorkSidecars
 import OpenWorkSystem
 
 extension Operations {
@@ -22,7 +23,7 @@ extension Operations {
                 "opencode.status",
                 summary: "The supervised opencode: state, pid, baseUrl, version, restarts, last exit, stderr tail.",
                 result: RPCResultDescription("status", schema: ["type": "object"]), decoding: NoParams.self
-            ) { _ in try await need().opencodeStatus() },
+            ) { _ in try await need().opencodeStatus().json(stderr: true) },
             RPCMethod(
                 "opencode.restart",
                 summary:
@@ -36,7 +37,7 @@ extension Operations {
                 let engine = try need()
                 let replaced = try await engine.restartOpenCode()
                 if params.wait ?? true { try await engine.waitUntilReady(newerThan: replaced) }
-                return await engine.opencodeStatus()
+                return await engine.opencodeStatus().json(stderr: true)
             },
             RPCMethod(
                 "events.subscribe",
@@ -76,5 +77,42 @@ extension Operations {
         return types.contains { pattern in
             pattern.hasSuffix(".*") ? type.hasPrefix(String(pattern.dropLast())) : type == pattern
         }
+    }
+}
+
+extension OpenCodeStatus {
+    /// `opencode.status`; `health.opencode` is the same without `stderr`.
+    func json(stderr: Bool) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "state": .string(snapshot.phase.rawValue), "restarts": .integer(Int64(snapshot.restarts)),
+            "pid": snapshot.pid.map { .integer(Int64($0)) } ?? .null,
+            "baseUrl": snapshot.endpoint.map { .string($0.baseURL) } ?? .null,
+            "version": snapshot.version.map(JSONValue.string) ?? .null,
+            "startedAt": snapshot.startedAt.map(JSONValue.integer) ?? .null,
+            "lastExit": snapshot.lastExit?.jsonValue ?? .null,
+            // Where the binary came from (`null` until it is resolved).
+            "source": source.map { resolution -> JSONValue in
+                [
+                    "source": .string(resolution.source.rawValue), "path": .string(resolution.path),
+                    "verified": .bool(resolution.verified),
+                    "version": resolution.version.map(JSONValue.string) ?? .null,
+                    "origin": resolution.origin.map(JSONValue.string) ?? .null,
+                ]
+            } ?? .null,
+        ]
+        if let reason = snapshot.reason { members["reason"] = .string(reason) }
+        if stderr { members["stderr"] = .array(snapshot.stderr.map(JSONValue.string)) }
+        return .object(members)
+    }
+}
+
+extension EngineHealth {
+    var json: JSONValue {
+        [
+            "ok": true, "version": .string(version), "pid": .integer(Int64(pid)), "startedAt": .integer(startedAt),
+            "uptimeMs": .integer(uptime.milliseconds), "dataDir": .string(dataDirectory),
+            "opencode": opencode.json(stderr: false), "activeId": activeID.map(JSONValue.string) ?? .null,
+            "workspaceCount": .integer(Int64(workspaceCount)),
+        ]
     }
 }

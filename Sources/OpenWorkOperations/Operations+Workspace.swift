@@ -77,7 +77,7 @@ extension Operations {
                 ],
                 result: change, decoding: AddParams.self
             ) { params in
-                try await need().add(path: params.path, name: params.name, cwd: params.cwd ?? defaultCWD)
+                try await need().add(path: params.path, name: params.name, cwd: params.cwd ?? defaultCWD).json
             },
             RPCMethod(
                 "workspace.addRemote",
@@ -89,7 +89,7 @@ extension Operations {
                 ],
                 result: change, decoding: AddRemoteParams.self
             ) { params in
-                try await need().addRemote(baseURL: params.baseUrl, directory: params.directory, name: params.name)
+                try await need().addRemote(baseURL: params.baseUrl, directory: params.directory, name: params.name).json
             },
             RPCMethod(
                 "workspace.list",
@@ -104,14 +104,14 @@ extension Operations {
                         ],
                     ]),
                 decoding: NoParams.self
-            ) { _ in try await need().list() },
+            ) { _ in try await need().list().json },
             reference(
                 "workspace.info", "Shows one workspace.",
                 result: RPCResultDescription(
                     "workspace", schema: ["type": "object", "properties": ["workspace": workspaceSchema]])
-            ) { engine, id, cwd in try await engine.info(id, cwd: cwd) },
+            ) { engine, id, cwd in ["workspace": try await engine.info(id, cwd: cwd).json] },
             reference("workspace.switch", "Makes a workspace active (and records its use).", result: change) {
-                engine, id, cwd in try await engine.activate(id, cwd: cwd)
+                engine, id, cwd in try await engine.activate(id, cwd: cwd).json
             },
             reference(
                 "workspace.remove", "Removes a workspace from the registry; its directory is not touched.",
@@ -120,7 +120,7 @@ extension Operations {
                     (none when the registry is empty). Returns the removed entry.
                     """,
                 result: change
-            ) { engine, id, cwd in try await engine.remove(id, cwd: cwd) },
+            ) { engine, id, cwd in try await engine.remove(id, cwd: cwd).json },
             reference(
                 "workspace.path", "Asks opencode where the workspace lives (`GET /path` for its directory).",
                 description: """
@@ -133,18 +133,66 @@ extension Operations {
                     schema: [
                         "type": "object", "properties": ["workspace": workspaceSchema, "path": ["type": "object"]],
                     ])
-            ) { engine, id, cwd in try await engine.path(id, cwd: cwd) },
+            ) { engine, id, cwd in try await engine.path(id, cwd: cwd).json },
             reference(
                 "workspace.connect",
                 "What an integrator needs to talk to opencode directly: baseUrl, directory, credentials, attach line.",
                 description: "Also written to `<data-dir>/openwork-orchestrator-auth.json` (mode 0600).",
                 result: RPCResultDescription("connection", schema: ["type": "object"])
-            ) { engine, id, cwd in try await engine.connect(id, cwd: cwd) },
+            ) { engine, id, cwd in try await engine.connect(id, cwd: cwd).json },
             reference(
                 "instance.dispose", "Frees opencode's instance for the workspace; the next use creates a new one.",
                 result: RPCResultDescription(
                     "disposed", schema: ["type": "object", "properties": ["disposed": ["type": "boolean"]]])
-            ) { engine, id, cwd in try await engine.dispose(id, cwd: cwd) },
+            ) { engine, id, cwd in ["disposed": .bool(try await engine.dispose(id, cwd: cwd))] },
+        ]
+    }
+}
+
+// The wire shapes of the engine's workspace values.
+
+extension WorkspaceView {
+    /// The stored entry plus `warm`.
+    var json: JSONValue {
+        var json = workspace.json
+        json["warm"] = .bool(warm)
+        return json
+    }
+}
+
+extension WorkspaceChange {
+    var json: JSONValue {
+        ["activeId": activeID.map(JSONValue.string) ?? .null, "workspace": workspace.json, "created": .bool(created)]
+    }
+}
+
+extension WorkspaceList {
+    var json: JSONValue {
+        ["activeId": activeID.map(JSONValue.string) ?? .null, "workspaces": .array(workspaces.map(\.json))]
+    }
+}
+
+extension WorkspacePath {
+    var json: JSONValue { ["workspace": workspace.json, "path": path] }
+}
+
+extension WorkspaceConnection {
+    /// A remote workspace's server; for a local one also the credentials and the `opencode attach` line.
+    var json: JSONValue {
+        let base = baseURL.map(JSONValue.string) ?? .null
+        let directory = directory.map(JSONValue.string) ?? .null
+        guard let login else { return ["workspace": workspace.json, "baseUrl": base, "directory": directory] }
+        return [
+            "workspace": workspace.json, "baseUrl": base, "directory": directory,
+            "username": .string(login.username), "password": .string(login.password),
+            "authFile": .string(login.authFile),
+            "attach": [
+                "argv": ["opencode", "attach", base, "--dir", directory],
+                "environment": [
+                    "OPENCODE_SERVER_USERNAME": .string(login.username),
+                    "OPENCODE_SERVER_PASSWORD": .string(login.password),
+                ],
+            ],
         ]
     }
 }

@@ -67,7 +67,7 @@ public enum Operations {
                 ]
             )
         ) { _ in
-            if let engine { return await engine.health() }
+            if let engine { return await engine.health().json }
             let uptime = ContinuousClock.now - startedAt
             let milliseconds = uptime.components.seconds * 1_000 + uptime.components.attoseconds / 1_000_000_000_000_000
             return [

@@ -144,8 +144,7 @@ final class GzipReader {
         var output = [UInt8](repeating: 0, count: 1 << 16)
         while !streamEnded {
             if stream.avail_in == 0 && !inputEnded {
-                let count = Glibc.read(descriptor, input, 1 << 16)
-                if count < 0 && errno == EINTR { continue }
+                let count = FileIO.read(descriptor, into: input, count: 1 << 16)
                 guard count >= 0 else {
                     throw ArchiveExtractor.broken("read failed: \(String(cString: strerror(errno)))")
                 }
@@ -186,8 +185,7 @@ final class GzipReader {
     /// Reads more input when the current buffer is used up; false at end of file.
     private func peekMoreInput() -> Bool {
         while true {
-            let count = Glibc.read(descriptor, input, 1 << 16)
-            if count < 0 && errno == EINTR { continue }
+            let count = FileIO.read(descriptor, into: input, count: 1 << 16)
             guard count > 0 else {
                 inputEnded = true
                 return false
@@ -293,7 +291,7 @@ enum TarReader {
                 close(descriptor)
                 throw ArchiveExtractor.broken("the tar data ends inside a file")
             }
-            let ok = chunk.withUnsafeBytes { SidecarDownloader.writeAll(descriptor, $0) }
+            let ok = chunk.withUnsafeBytes { FileIO.writeAll(descriptor, $0) }
             guard ok else {
                 close(descriptor)
                 throw OpenWorkError(.sidecarDownloadFailed, "cannot write \(destination)")
@@ -458,7 +456,7 @@ enum ZipReader {
         }
         guard crc == entry.crc else { throw ArchiveExtractor.broken("a zip entry's CRC does not match") }
         let descriptor = try ArchiveExtractor.create(destination)
-        let ok = content.withUnsafeBytes { SidecarDownloader.writeAll(descriptor, $0) }
+        let ok = content.withUnsafeBytes { FileIO.writeAll(descriptor, $0) }
         guard ok else {
             close(descriptor)
             throw OpenWorkError(.sidecarDownloadFailed, "cannot write \(destination)")

@@ -60,7 +60,7 @@ enum SidecarDownloader {
                 throw integrity("is larger than the manifest's \(asset.size) bytes", asset: asset, url: url)
             }
             hasher.update(bufferPointer: bytes)
-            guard writeAll(descriptor, bytes) else {
+            guard FileIO.writeAll(descriptor, bytes) else {
                 throw failure("cannot write \(temporary): \(String(cString: strerror(errno)))")
             }
             progress(Progress(received: received, total: asset.size))
@@ -113,25 +113,9 @@ enum SidecarDownloader {
                 details: ["url": .string("file://" + path)])
         }
         defer { close(source) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else {
-                throw OpenWorkError(.sidecarDownloadFailed, "cannot read \(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { return }
-            let failure = buffer.withUnsafeBytes { bytes -> OpenWorkError? in
-                do {
-                    try receive(UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
-                    return nil
-                } catch let error as OpenWorkError {
-                    return error
-                } catch {
-                    return OpenWorkError(.sidecarDownloadFailed, "\(error)")
-                }
-            }
-            if let failure { throw failure }
+        let complete = try FileIO.forEachChunk(source, receive)
+        guard complete else {
+            throw OpenWorkError(.sidecarDownloadFailed, "cannot read \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -142,17 +126,5 @@ enum SidecarDownloader {
                 "url": .string(url), "asset": .string(asset.asset), "expectedSha256": .string(asset.sha256),
                 "expectedSize": .integer(asset.size),
             ])
-    }
-
-    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            guard let base = bytes.baseAddress else { return true }
-            let count = write(descriptor, base + offset, bytes.count - offset)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return false }
-            offset += count
-        }
-        return true
     }
 }

@@ -18,15 +18,11 @@ enum SidecarFiles {
         defer { close(descriptor) }
         var hasher = SHA256()
         var size: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { return nil }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
-            size += Int64(count)
+        let complete = FileIO.forEachChunk(descriptor) { chunk in
+            hasher.update(bufferPointer: chunk)
+            size += Int64(chunk.count)
         }
+        guard complete else { return nil }
         return (Digest.hex(hasher.finalize()), size)
     }
 
@@ -43,22 +39,13 @@ enum SidecarFiles {
         await offload { sha256(of: path) }
     }
 
-    /// `mkdir -p` with mode 0700 for the directories it creates.
+    /// ``Directory/createPrivate(_:)``, failing with `sidecar_download_failed`.
     static func makeDirectories(_ path: String) throws(OpenWorkError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST {
-                throw OpenWorkError(
-                    .sidecarDownloadFailed, "cannot create \(current): \(String(cString: strerror(errno)))",
-                    details: ["directory": .string(current)])
-            }
+        do {
+            try Directory.createPrivate(path)
+        } catch {
+            throw OpenWorkError(.sidecarDownloadFailed, error.description, details: ["directory": .string(error.path)])
         }
-    }
-
-    static func isExecutableFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
     }
 
     /// Removes what an interrupted install left in `directory`: `.<asset>.partial-*` files and
@@ -79,37 +66,4 @@ enum SidecarFiles {
     }
 
     static func randomSuffix() -> String { "\(getpid())-\(UInt32.random(in: 0 ... .max))" }
-}
-
-/// An exclusive `flock` on a lock file, shared across processes and (one open file description per holder)
-/// across tasks of one process. Released by ``release()`` or when the process dies.
-final class SidecarLock: Sendable {
-    private let descriptor: Int32
-
-    /// Waits (polling, never blocking a thread) until the lock is ours, or throws once `timeout` has passed.
-    init(path: String, timeout: Duration) async throws(OpenWorkError) {
-        let descriptor = try DataDirectory.openFile(path, O_RDWR | O_CREAT)
-        guard descriptor >= 0 else {
-            throw OpenWorkError(
-                .sidecarDownloadFailed, "cannot open the lock \(path): \(String(cString: strerror(errno)))",
-                details: ["lock": .string(path)])
-        }
-        let deadline = ContinuousClock.now + timeout
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, ContinuousClock.now < deadline else {
-                close(descriptor)
-                throw OpenWorkError(
-                    .sidecarDownloadFailed,
-                    "another openwork is still installing this sidecar (lock \(path) held for over \(timeout))",
-                    details: ["lock": .string(path)])
-            }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        self.descriptor = descriptor
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-    }
 }

@@ -113,7 +113,7 @@ public actor SidecarResolver {
                 name: name, path: path, source: .downloaded, expectedVersion: version, verified: true,
                 sha256: hash, downloaded: downloaded, skipped: skipped, warnings: [])
         case .external(let path, let origin):
-            guard SidecarFiles.isExecutableFile(path) else {
+            guard Executable.isExecutableFile(path) else {
                 throw OpenWorkError(
                     .sidecarNotFound,
                     "the external \(name.rawValue) \(path) (\(origin == "explicit" ? name.binFlag : "PATH")) is not an executable file",
@@ -152,7 +152,7 @@ public actor SidecarResolver {
             name: name, source: source ?? settings.source(for: name), allowExternal: settings.allowExternal,
             explicitPath: settings.explicitPaths[name], bundle: bundle(name),
             manifest: manifest.map { .loaded($0) } ?? .notLoaded, manifestLocation: settings.manifestLocation,
-            target: target, pathCandidate: Self.onPath(name.rawValue, environment: settings.environment))
+            target: target, pathCandidate: Executable.onPath(name.rawValue, environment: settings.environment))
     }
 
     private func loadManifest() async throws(OpenWorkError) -> SidecarManifest {
@@ -208,15 +208,6 @@ public actor SidecarResolver {
     /// is compared with.
     private func bundledVersion(_ name: SidecarName) -> String? { bundleEntry(name).version }
 
-    /// The first executable called `program` in the environment's PATH.
-    static func onPath(_ program: String, environment: [String: String]) -> String? {
-        for directory in (environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = "\(directory)/\(program)"
-            if SidecarFiles.isExecutableFile(candidate) { return candidate }
-        }
-        return nil
-    }
-
     // MARK: Install
 
     /// `<sidecar-dir>/<version>/<target>/<asset>` (and for an archive the extracted `<name>` beside it),
@@ -226,7 +217,13 @@ public actor SidecarResolver {
     {
         let directory = "\(settings.directory)/\(version)/\(target)"
         try SidecarFiles.makeDirectories(directory)
-        let lock = try await SidecarLock(path: "\(directory)/.\(asset.asset).lock", timeout: settings.lockTimeout)
+        let lockPath = "\(directory)/.\(asset.asset).lock"
+        guard let lock = try await FileLock.lock(lockPath, timeout: settings.lockTimeout) else {
+            throw OpenWorkError(
+                .sidecarDownloadFailed,
+                "another openwork is still installing this sidecar (lock \(lockPath) held for over \(settings.lockTimeout))",
+                details: ["lock": .string(lockPath)])
+        }
         defer { lock.release() }
         _ = SidecarFiles.removeStale(in: directory, asset: asset.asset)
         let final = "\(directory)/\(asset.asset)"
@@ -273,7 +270,7 @@ public actor SidecarResolver {
         let record = "\(directory)/.\(name.rawValue).sha256"
         if !force, let recorded = FileManager.default.contents(atPath: record),
             let actual = await SidecarFiles.hash(runnable),
-            String(decoding: recorded, as: UTF8.self) == actual.hash, SidecarFiles.isExecutableFile(runnable)
+            String(decoding: recorded, as: UTF8.self) == actual.hash, Executable.isExecutableFile(runnable)
         {
             return runnable
         }

@@ -19,6 +19,12 @@ import OpenWorkJSON
 public struct DataDirectory: Sendable, Hashable {
     public let path: String
 
+    /// The registry's state file, under the name the OpenWork desktop app and the orchestrator use.
+    public static let stateFileName = "openwork-orchestrator-state.json"
+
+    /// The path of the state file (``stateFileName``) in this directory.
+    public var statePath: String { path + "/" + Self.stateFileName }
+
     public init(path: String) {
         self.path = Self.canonical((try? PathNormalizer.normalize(path, relativeTo: nil, home: nil)) ?? path)
     }
@@ -61,14 +67,10 @@ public struct DataDirectory: Sendable, Hashable {
     /// user could swap the token or the state file. One of ours that others may read or write (say 0777) is
     /// tightened to 0700 with a warning on `logger`: the files in it were exposed, but it is ours to fix.
     public func create(logger: Logger = Logger(label: "openwork.engine")) throws(OpenWorkError) {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw OpenWorkError(
-                    .dataDirUnusable, "cannot create \(prefix): \(String(cString: strerror(errno)))",
-                    details: ["path": .string(path)])
-            }
+        do {
+            try Directory.createPrivate(path)
+        } catch {
+            throw OpenWorkError(.dataDirUnusable, error.description, details: ["path": .string(path)])
         }
         try Self.checkPrivateDirectory(path, logger: logger)
     }
@@ -83,10 +85,10 @@ public struct DataDirectory: Sendable, Hashable {
     {
         try create(logger: logger)
         let directory = path + "/" + name
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw OpenWorkError(
-                .dataDirUnusable, "cannot create \(directory): \(String(cString: strerror(errno)))",
-                details: ["path": .string(directory)])
+        do {
+            try Directory.createPrivate(directory)
+        } catch {
+            throw OpenWorkError(.dataDirUnusable, error.description, details: ["path": .string(directory)])
         }
         try Self.checkPrivateDirectory(directory, logger: logger)
         return directory

@@ -27,18 +27,7 @@ public enum DurableFile {
         let descriptor = try DataDirectory.openFile(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         guard descriptor >= 0 else { throw failure("cannot create \(temporary)", path) }
         var problem: OpenWorkError?
-        let written = bytes.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                guard let base = buffer.baseAddress else { return true }
-                let count = Glibc.write(descriptor, base + offset, buffer.count - offset)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return false }
-                offset += count
-            }
-            return true
-        }
-        if !written {
+        if !FileIO.writeAll(descriptor, bytes) {
             problem = failure("cannot write \(temporary)", path)
         } else if fsync(descriptor) != 0 {
             problem = failure("cannot fsync \(temporary)", path)

@@ -70,15 +70,7 @@ public enum OwnedProcesses {
         let descriptor = open("/proc/\(pid)/environ", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > 4 << 20 { break }
-        }
+        guard let bytes = FileIO.readAll(descriptor, limit: 4 << 20) else { return nil }
         return bytes.split(separator: 0, omittingEmptySubsequences: true).map(Array.init)
     }
 }

@@ -74,7 +74,7 @@ struct DataDirectoryTrustTests {
         let lock = dataDirectory.path + "/daemon.lock"
         let target = outside + "/created-by-lock"
         #expect(symlink(target, lock) == 0)
-        let error = await refusal { _ = try DataDirectoryLock(dataDirectory) }
+        let error = await refusal { _ = try dataDirectory.lockOwnership() }
         #expect(error?.code == .dataDirUnsafe)
         #expect(error?.details["path"] == .string(lock))
         #expect(!exists(target))
@@ -183,7 +183,7 @@ struct DataDirectoryTrustTests {
         #expect(error?.details["path"] == .string(dataDirectory.path))
         #expect(error?.details["owner"] == 12_345)
         #expect(mode(dataDirectory.path) == 0o755, "not ours to change")
-        let lock = await refusal { _ = try DataDirectoryLock(dataDirectory) }
+        let lock = await refusal { _ = try dataDirectory.lockOwnership() }
         #expect(lock?.code == .dataDirUnsafe)
         #expect(!exists(dataDirectory.path + "/daemon.lock"))
     }

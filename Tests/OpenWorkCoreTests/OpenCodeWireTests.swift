@@ -26,6 +26,6 @@ struct OpenCodeWireTests {
         ]
     )
     func listeningLine(line: String, url: String?) {
-        #expect(Supervisor.listeningURL(in: line) == url)
+        #expect(OpenCodeService.listeningURL(in: line) == url)
     }
 }

@@ -99,17 +99,17 @@ struct RetryDecisionTests {
     @Test(
         "retry when opencode is going away, or the responder is not ours; report its real answers",
         arguments: [
-            (Int?.none, "ready", Int64(7), true),  // no answer at all
-            (503, "ready", 7, true),  // shutting down
-            (401, "ready", 7, true),  // a foreign server on the dead child's port
-            (500, "restarting", nil, true),  // it died meanwhile
-            (500, "ready", 8, true),  // a different child by now
-            (500, "ready", 7, false),  // our opencode's own error
-            (404, "ready", 7, false),
-            (400, "ready", 7, false),
-        ] as [(Int?, String, Int64?, Bool)]
+            (Int?.none, .ready, Int32(7), true),  // no answer at all
+            (503, .ready, 7, true),  // shutting down
+            (401, .ready, 7, true),  // a foreign server on the dead child's port
+            (500, .restarting, nil, true),  // it died meanwhile
+            (500, .ready, 8, true),  // a different child by now
+            (500, .ready, 7, false),  // our opencode's own error
+            (404, .ready, 7, false),
+            (400, .ready, 7, false),
+        ] as [(Int?, Supervisor.Phase, Int32?, Bool)]
     )
-    func decision(status: Int?, state: String, nowPID: Int64?, retry: Bool) {
-        #expect(Engine.shouldRetry(httpStatus: status, servedBy: 7, nowState: state, nowPID: nowPID) == retry)
+    func decision(status: Int?, phase: Supervisor.Phase, nowPID: Int32?, retry: Bool) {
+        #expect(Engine.shouldRetry(httpStatus: status, servedBy: 7, nowPhase: phase, nowPID: nowPID) == retry)
     }
 }

@@ -17,9 +17,9 @@ import Testing
         settings.sources[.opencode] = source
         configuration.sidecars = settings
         configuration.readyDeadline = .seconds(20)
-        configuration.tuneSupervisor = { supervisor in
-            supervisor.startTimeout = .seconds(20)
-            supervisor.stopGrace = .seconds(2)
+        configuration.tuneSupervisor = { opencode in
+            opencode.startTimeout = .seconds(20)
+            opencode.stop.grace = .seconds(2)
         }
         return configuration
     }
@@ -43,22 +43,21 @@ import Testing
         try await Engine.run(configuration) { engine in
             let events = engine.events.subscribe()
             let before = await engine.health()
-            #expect(before["opencode"]?["source"] == .null)
-            let workspace = try await engine.add(path: project, name: nil, cwd: nil)
-            let id = try #require(workspace["workspace"]?["id"]?.stringValue)
+            #expect(before.opencode.source == nil)
+            let id = try await engine.add(path: project, name: nil, cwd: nil).workspace.workspace.id
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<5 { group.addTask { _ = try await engine.path(id, cwd: nil) } }
                 try await group.waitForAll()
             }
             let health = await engine.health()
-            let source = health["opencode"]?["source"]
-            #expect(source?["source"] == "downloaded" && source?["verified"] == true)
-            #expect(source?["path"]?.stringValue?.hasPrefix(fixture.root.appending("data/sidecars/1.18.33/")) == true)
-            #expect(health["opencode"]?["state"] == "ready")
-            let pid = try #require(health["opencode"]?["pid"]?.int64Value)
+            let source = try #require(health.opencode.source)
+            #expect(source.source == .downloaded && source.verified)
+            #expect(source.path.hasPrefix(fixture.root.appending("data/sidecars/1.18.33/")))
+            #expect(health.opencode.snapshot.phase == .ready)
+            let pid = try #require(health.opencode.snapshot.pid)
             // The supervised process runs the verified copy, not the original.
             let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
-            #expect(exe == source?["path"]?.stringValue)
+            #expect(exe == source.path)
             var resolved = 0
             for await event in events {
                 if event["type"] == "sidecar.resolved" { resolved += 1 }
@@ -73,17 +72,14 @@ import Testing
         let project = try fixture.root.makeDirectories("project")[0]
         let missing = fixture.root.appending("missing.json")
         try await Engine.run(engine(fixture, manifest: missing, source: .downloaded)) { engine in
-            let workspace = try await engine.add(path: project, name: nil, cwd: nil)
-            let id = try #require(workspace["workspace"]?["id"]?.stringValue)
+            let id = try await engine.add(path: project, name: nil, cwd: nil).workspace.workspace.id
             let error = await resolutionError { _ = try await engine.path(id, cwd: nil) }
             #expect(error?.code == .sidecarManifestInvalid)
-            #expect(await engine.supervisor.status["pid"] == .null)
-            let list = try await engine.list()
-            #expect(list["workspaces"]?.arrayValue?.count == 1)
+            #expect(await engine.supervisor.snapshot.pid == nil)
+            #expect(try await engine.list().workspaces.count == 1)
             // Fixed: the next call resolves and starts opencode.
             try FileManager.default.copyItem(atPath: try fakeManifest(fixture), toPath: missing)
-            let path = try await engine.path(id, cwd: nil)
-            #expect(path["path"]?["directory"] == .string(project))
+            #expect(try await engine.path(id, cwd: nil).path["directory"] == .string(project))
         }
     }
 }

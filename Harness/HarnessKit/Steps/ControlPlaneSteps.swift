@@ -278,7 +278,7 @@ public struct ExpectArgvCleanStep: StepAction {
             secrets["the daemon token"] = token.value
         }
         let state =
-            (try? Data(contentsOf: URL(fileURLWithPath: dataDirectory.path + "/openwork-orchestrator-state.json")))
+            (try? Data(contentsOf: URL(fileURLWithPath: dataDirectory.statePath)))
             .flatMap { try? JSONValue(parsing: Array($0)) }
         var opencodePIDs = run.tracked.map(\.pid)
         if let pid = state?["opencode"]?["pid"]?.int64Value.flatMap({ Int32(exactly: $0) }) { opencodePIDs.append(pid) }

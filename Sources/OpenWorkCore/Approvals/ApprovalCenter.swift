@@ -116,7 +116,7 @@ public actor ApprovalCenter {
             throw OpenWorkError(
                 .approvalNotFound, "no pending approval \(id)", details: ["id": .string(id), "source": "opencode"])
         }
-        guard let endpoint = await supervisor.endpointIfReady else {
+        guard let endpoint = await supervisor.snapshot.endpoint else {
             throw OpenWorkError(.opencodeUnavailable, "opencode is not running, so \(id) cannot be answered")
         }
         var fields = extra
@@ -246,9 +246,8 @@ public actor ApprovalCenter {
         var failures = 0
         while !Task.isCancelled {
             let signals = readySignals
-            guard let endpoint = await supervisor.endpointIfReady,
-                let pid = await supervisor.status["pid"]?.int64Value
-            else {
+            let now = await supervisor.snapshot
+            guard let endpoint = now.endpoint, let pid = now.pid.map({ Int64($0) }) else {
                 if readySignals == signals { await idle() }
                 continue
             }

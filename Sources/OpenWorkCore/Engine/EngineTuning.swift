@@ -1,11 +1,9 @@
-public import OpenWorkSystem
-
-/// Supervisor settings from the environment, so tests and the harness can shorten timeouts without flags:
+/// opencode supervision settings from the environment, so tests and the harness can shorten timeouts without flags:
 /// `OPENWORK_OPENCODE_START_TIMEOUT_MS`, `…_PROBE_INTERVAL_MS`, `…_PROBE_TIMEOUT_MS`, `…_PROBE_MISSES`,
 /// `…_STOP_GRACE_MS`, `…_BACKOFF_FLOOR_MS`, `…_BACKOFF_CAP_MS`, `…_MAX_START_FAILURES`.
 public enum EngineTuning {
     public static func fromEnvironment(_ environment: [String: String])
-        -> @Sendable (inout Supervisor.Configuration) -> Void
+        -> @Sendable (inout OpenCodeService.Configuration) -> Void
     {
         func milliseconds(_ name: String) -> Duration? {
             environment["OPENWORK_OPENCODE_" + name].flatMap(Int.init).map { .milliseconds($0) }
@@ -20,12 +18,12 @@ public enum EngineTuning {
         let failures = environment["OPENWORK_OPENCODE_MAX_START_FAILURES"].flatMap(Int.init)
         return { configuration in
             if let start { configuration.startTimeout = start }
-            if let interval { configuration.probeInterval = interval }
-            if let timeout { configuration.probeTimeout = timeout }
-            if let grace { configuration.stopGrace = grace }
+            if let interval { configuration.health.interval = interval }
+            if let timeout { configuration.health.timeout = timeout }
+            if let grace { configuration.stop.grace = grace }
             if let floor { configuration.policy.floor = floor }
             if let cap { configuration.policy.cap = cap }
-            if let misses { configuration.probeMisses = misses }
+            if let misses { configuration.health.misses = misses }
             if let failures { configuration.policy.maximumStartFailures = failures }
         }
     }

@@ -5,18 +5,8 @@ public import NIOHTTP1
 public import OpenWorkJSON
 public import OpenWorkSystem
 
-/// Where an opencode server is and how to authenticate to it.
-public struct OpenCodeEndpoint: Sendable, Hashable {
-    public var baseURL: String
-    public var username: String?
-    public var password: String?
-
-    public init(baseURL: String, username: String? = nil, password: String? = nil) {
-        self.baseURL = baseURL
-        self.username = username
-        self.password = password
-    }
-}
+/// Where an opencode server is and how to authenticate to it (Basic auth), as the supervisor hands it out.
+public typealias OpenCodeEndpoint = ServiceEndpoint
 
 /// The opencode V1 wire format: routes, Basic auth, `directory` routing, error shapes. The only code that
 /// builds opencode URLs.

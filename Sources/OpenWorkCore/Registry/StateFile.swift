@@ -19,7 +19,7 @@ import OpenWorkSystem
 /// - `openwork-orchestrator-state.json.corrupt-<ms>` — a file that failed to parse, moved aside on recovery;
 /// - `.openwork-orchestrator-state.json.tmp-*` — a write in progress; any found while holding the lock are stale.
 struct StateFile: Sendable {
-    static let fileName = "openwork-orchestrator-state.json"
+    static let fileName = DataDirectory.stateFileName
 
     let directory: String
     var path: String { directory + "/" + Self.fileName }
@@ -62,18 +62,9 @@ struct StateFile: Sendable {
         defer { close(descriptor) }
         var info = stat()
         fstat(descriptor, &info)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else {
-                throw OpenWorkError(
-                    .stateCorrupt, "cannot read \(path): \(Self.describeErrno())", details: ["file": .string(path)])
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+        guard let bytes = FileIO.readAll(descriptor) else {
+            throw OpenWorkError(
+                .stateCorrupt, "cannot read \(path): \(Self.describeErrno())", details: ["file": .string(path)])
         }
         let identity = Identity(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
@@ -169,35 +160,16 @@ struct StateFile: Sendable {
 
     // MARK: Locking
 
-    /// Holds an exclusive `flock` on the lock file while `body` runs.
-    ///
-    /// Waiting polls with `LOCK_NB` so no thread blocks; past `timeout` it fails with `registry_busy`.
+    /// Holds the state file's lock (``FileLock``) while `body` runs; past `timeout` it fails with `registry_busy`.
     func withLock<T>(
         timeout: Duration,
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws(OpenWorkError) -> T
     ) async throws(OpenWorkError) -> T {
-        let descriptor = try DataDirectory.openFile(lockPath, O_RDWR | O_CREAT)
-        guard descriptor >= 0 else {
-            throw OpenWorkError(
-                .dataDirUnusable, "cannot open \(lockPath): \(Self.describeErrno())",
-                details: ["path": .string(lockPath)])
+        guard let lock = try await FileLock.lock(lockPath, timeout: timeout) else {
+            throw OpenWorkError(.registryBusy, "the registry stayed locked by another process for \(timeout)")
         }
-        defer { close(descriptor) }
-        let deadline = ContinuousClock.now + timeout
-        var pause = Duration.microseconds(200)
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw OpenWorkError(.dataDirUnusable, "cannot lock \(lockPath): \(Self.describeErrno())")
-            }
-            guard ContinuousClock.now < deadline else {
-                throw OpenWorkError(.registryBusy, "the registry stayed locked by another process for \(timeout)")
-            }
-            try? await Task.sleep(for: pause)
-            // Short pauses: a poller sleeping long keeps losing the lock to processes that ask right at release.
-            pause = min(pause * 2, .milliseconds(5))
-        }
-        defer { flock(descriptor, LOCK_UN) }
+        defer { lock.release() }
         return try await body()
     }
 }

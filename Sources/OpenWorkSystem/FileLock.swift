@@ -1,0 +1,97 @@
+import OpenWorkJSON
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An exclusive `flock(2)` on a file, held from the moment this value exists until ``release()`` (or its
+/// deinit). The kernel releases it when the process dies, however it dies; the descriptor is close-on-exec, so
+/// no child keeps it. One open file description per holder, so two tasks of one process exclude each other too.
+///
+/// The one lock of openwork: the data directory's `daemon.lock` (one engine per data directory), the state
+/// file's lock (one registry mutation at a time across processes) and each sidecar asset's install lock.
+/// Waiting never blocks a thread: it polls with `LOCK_NB`. The lock file is opened through
+/// ``DataDirectory/openFile(_:_:mode:)``, so a symbolic link planted at its name is refused, not followed.
+public final class FileLock: Sendable {
+    public let path: String
+    private let descriptor: Mutex<Int32?>
+
+    private init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = Mutex(descriptor)
+    }
+
+    deinit { release() }
+
+    /// Takes the lock if it is free.
+    ///
+    /// - Returns: the held lock, or `nil` when another holder has it.
+    /// - Throws: `data_dir_unsafe` (a link at `path`), `data_dir_unusable` (it cannot be opened or locked).
+    public static func tryLock(_ path: String) throws(OpenWorkError) -> FileLock? {
+        let descriptor = try open(path)
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            close(descriptor)
+            guard code == EWOULDBLOCK else { throw failure("cannot lock", path, code) }
+            return nil
+        }
+        return FileLock(path: path, descriptor: descriptor)
+    }
+
+    /// Takes the lock, waiting up to `timeout` while another holder has it.
+    ///
+    /// Pauses start at 200 µs and double up to 5 ms: a poller that sleeps long keeps losing the lock to
+    /// processes that ask right at release.
+    ///
+    /// - Returns: the held lock, or `nil` when it was still held by another at the deadline.
+    public static func lock(_ path: String, timeout: Duration) async throws(OpenWorkError) -> FileLock? {
+        let deadline = ContinuousClock.now + timeout
+        var pause = Duration.microseconds(200)
+        while true {
+            if let lock = try tryLock(path) { return lock }
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(5))
+        }
+    }
+
+    /// Releases the lock (idempotent).
+    public func release() {
+        guard let descriptor = descriptor.withLock({ $0.take() }) else { return }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    private static func open(_ path: String) throws(OpenWorkError) -> Int32 {
+        let descriptor = try DataDirectory.openFile(path, O_RDWR | O_CREAT)
+        guard descriptor >= 0 else { throw failure("cannot open", path, errno) }
+        return descriptor
+    }
+
+    private static func failure(_ what: String, _ path: String, _ code: Int32) -> OpenWorkError {
+        OpenWorkError(
+            .dataDirUnusable, "\(what) \(path): \(String(cString: strerror(code)))", details: ["path": .string(path)])
+    }
+}
+
+extension DataDirectory {
+    /// Takes `daemon.lock`, which makes this process the only engine of the data directory (creating the
+    /// directory first).
+    ///
+    /// - Throws: `data_dir_locked` when another engine holds it; see ``FileLock/tryLock(_:)`` for the rest.
+    public func lockOwnership() throws(OpenWorkError) -> FileLock {
+        try create()
+        let lockPath = path + "/daemon.lock"
+        guard let lock = try FileLock.tryLock(lockPath) else {
+            throw OpenWorkError(
+                .dataDirLocked,
+                "another openwork engine owns \(path) (lock \(lockPath)); stop it or use another --data-dir",
+                details: ["dataDir": .string(path)])
+        }
+        return lock
+    }
+}
