@@ -121,7 +121,7 @@ public enum RPCBridge {
         // Only the reader thread touches the framer; the mutex makes that visible to the compiler.
         let framer = Mutex(LineFramer(maximumLineBytes: maximumLineBytes))
         LineReader.readChunks(from: descriptor, name: "openwork.bridge.stdin") { chunk in
-            for event in framer.withLock({ $0.feed(UnsafeRawBufferPointer(chunk)) }) { continuation.yield(event) }
+            for event in framer.withLock({ $0.feed(chunk) }) { continuation.yield(event) }
         } onEnd: {
             for event in framer.withLock({ $0.finish() }) { continuation.yield(event) }
             continuation.finish()

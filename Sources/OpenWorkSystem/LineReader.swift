@@ -1,12 +1,6 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// Reads a descriptor to its end on a thread of its own and hands what it read to a sink: as the chunks read, or
+/// Reads a descriptor to its end (``FileIO/forEachChunk(_:size:_:)``) on a thread of its own and hands what it read to a sink: as the chunks read, or
 /// split into lines.
 ///
 /// It does not close the descriptor (the sink's end handler does, when it owns it) and does not decode text: a
@@ -54,7 +48,8 @@ public enum LineReader {
     ) {
         startThread(name: name) {
             var pending: [UInt8] = []
-            readToEnd(descriptor) { chunk in
+            _ = FileIO.forEachChunk(descriptor) { (raw: UnsafeRawBufferPointer) in
+                let chunk = raw.bindMemory(to: UInt8.self)
                 var start = chunk.startIndex
                 while let newline = chunk[start...].firstIndex(of: 10) {
                     pending.append(contentsOf: chunk[start..<newline])
@@ -78,24 +73,12 @@ public enum LineReader {
     public static func readChunks(
         from descriptor: Int32,
         name: String,
-        onChunk: @escaping @Sendable (UnsafeBufferPointer<UInt8>) -> Void,
+        onChunk: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
         onEnd: @escaping @Sendable () -> Void
     ) {
         startThread(name: name) {
-            readToEnd(descriptor, onChunk)
+            _ = FileIO.forEachChunk(descriptor, onChunk)
             onEnd()
-        }
-    }
-
-    /// Reads `descriptor` on the calling thread until end of file or an error other than `EINTR`, passing each
-    /// chunk to `body`.
-    public static func readToEnd(_ descriptor: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
-            chunk.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
         }
     }
 
