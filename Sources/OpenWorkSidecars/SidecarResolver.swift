@@ -10,39 +10,6 @@ import Synchronization
     import Darwin
 #endif
 
-/// What a resolution found: the binary to run and how far it is trusted.
-public struct SidecarResolution: Sendable, Hashable {
-    public var name: SidecarName
-    public var path: String
-    /// `bundled`, `downloaded` or `external`.
-    public var source: SidecarSource
-    /// The version the pin names (manifest or `versions.json`); for an external binary the bundled pin, if any.
-    public var expectedVersion: String?
-    /// What `--version` printed (`nil` when it was not run).
-    public var version: String?
-    /// Size and SHA-256 matched a pin.
-    public var verified: Bool
-    public var sha256: String?
-    /// Downloaded now (false: found in the cache, bundled or external).
-    public var downloaded: Bool
-    /// `explicit` or `path` for an external binary.
-    public var origin: String?
-    /// Why the steps before the chosen one did not apply.
-    public var skipped: [String]
-    public var warnings: [String]
-
-    public var json: JSONValue {
-        [
-            "name": .string(name.rawValue), "path": .string(path), "source": .string(source.rawValue),
-            "expectedVersion": expectedVersion.map(JSONValue.string) ?? .null,
-            "version": version.map(JSONValue.string) ?? .null, "verified": .bool(verified),
-            "sha256": sha256.map(JSONValue.string) ?? .null, "downloaded": .bool(downloaded),
-            "origin": origin.map(JSONValue.string) ?? .null, "skipped": .array(skipped.map(JSONValue.string)),
-            "warnings": .array(warnings.map(JSONValue.string)),
-        ]
-    }
-}
-
 /// Finds, downloads, verifies and version-checks sidecar binaries the way rustup and Homebrew do: nothing is
 /// handed out unless it matches a pinned SHA-256, except an external binary the user allowed.
 ///
@@ -399,36 +366,5 @@ public actor SidecarResolver {
             "allowExternal": .bool(settings.allowExternal),
             "sidecars": .array(items),
         ]
-    }
-}
-
-/// Forwards download progress as `sidecar.progress` events: the first, then at most one per 200 ms, then the last.
-final class ProgressThrottle: Sendable {
-    private let name: String
-    private let url: String
-    private let sink: SidecarResolver.EventSink
-    private let last = Mutex<ContinuousClock.Instant?>(nil)
-
-    init(name: String, url: String, sink: @escaping SidecarResolver.EventSink) {
-        self.name = name
-        self.url = url
-        self.sink = sink
-    }
-
-    func report(_ progress: SidecarDownloader.Progress) {
-        let now = ContinuousClock.now
-        let due = last.withLock { last -> Bool in
-            let done = progress.received == progress.total
-            guard done || last.map({ now - $0 >= .milliseconds(200) }) ?? true else { return false }
-            last = now
-            return true
-        }
-        guard due else { return }
-        sink(
-            "sidecar.progress",
-            [
-                "name": .string(name), "url": .string(url), "received": .integer(progress.received),
-                "total": .integer(progress.total),
-            ])
     }
 }

@@ -22,7 +22,7 @@ struct FakeLogicTests {
             "https://b.example", "--cors=https://c.example", "--mdns", "--mdnsDomain", "x.local", "--log-level",
             "DEBUG", "--pure",
         ])
-        var expected = ServeOptions()
+        var expected = ServeArguments()
         expected.port = 4100
         expected.hostname = "0.0.0.0"
         expected.hostnameGiven = true

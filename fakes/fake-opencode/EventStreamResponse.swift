@@ -9,7 +9,7 @@ import OpenWorkJSON
 /// fake hangs (`FAKE_OPENCODE_HANG_AFTER_REQUESTS`) nothing is written, but the connection stays open.
 enum EventStreamResponse {
     static func make(
-        _ subscription: EventBus.Subscription,
+        _ subscription: EventFeed.Subscription,
         request: Request,
         server: FakeServer,
         afterFirstFrame: (@Sendable () async -> Void)? = nil

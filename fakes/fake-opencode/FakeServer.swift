@@ -2,14 +2,14 @@ import OpenWorkJSON
 
 /// Everything a request can reach: the options and knobs the fake was started with, and its shared state.
 struct FakeServer: Sendable {
-    let options: ServeOptions
+    let options: ServeArguments
     let knobs: Knobs
     let auth: BasicAuth?
     let cors: CORSPolicy
     let workingDirectory: String
     let paths: ServerPaths
     let clock: WallClock
-    let bus = EventBus()
+    let bus = EventFeed()
     let sessions = SessionStore()
     let identifiers = IdentifierGenerator()
     let streams = ActiveStreams()
@@ -26,7 +26,7 @@ struct FakeServer: Sendable {
     static let flushGrace: Duration = .milliseconds(100)
 
     init(
-        options: ServeOptions,
+        options: ServeArguments,
         knobs: Knobs,
         environment: [String: String],
         workingDirectory: String,

@@ -20,14 +20,14 @@ actor InstanceRegistry {
     }
 
     private let booter: InstanceBooter
-    private let bus: EventBus
+    private let bus: EventFeed
     private let clock: WallClock
     private var entries: [String: Entry] = [:]
     private var records: [String: Record] = [:]
     private var disposals: [(directory: String, time: Int64)] = []
     private var shuttingDown = false
 
-    init(booter: InstanceBooter, bus: EventBus, clock: WallClock) {
+    init(booter: InstanceBooter, bus: EventFeed, clock: WallClock) {
         self.booter = booter
         self.bus = bus
         self.clock = clock

@@ -7,7 +7,7 @@ enum Invocation: Equatable, Sendable {
     case printVersion
     /// `--help` / `-h`: help on stdout, exit 0.
     case printHelp(HelpText.Topic)
-    case serve(ServeOptions)
+    case serve(ServeArguments)
     /// Help on stderr followed by `message`, exit 1.
     case usageError(HelpText.Topic, message: String)
 
@@ -20,7 +20,7 @@ enum Invocation: Equatable, Sendable {
 private struct Parser {
     let arguments: [String]
     var index = 0
-    var options = ServeOptions()
+    var options = ServeArguments()
     var command: String?
     var positionals: [String] = []
     var unknown: [String] = []

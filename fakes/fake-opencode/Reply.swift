@@ -5,7 +5,7 @@ enum Reply: Sendable {
     case json(status: Int, JSONValue)
     case noContent
     case unauthorized
-    case events(EventBus.Subscription)
+    case events(EventFeed.Subscription)
 
     /// A request that does not fit its route: answered 400.
     struct Rejection: Error, Sendable {

@@ -1,5 +1,5 @@
 /// The options of `opencode serve` (and the global ones it shares), with opencode's defaults.
-struct ServeOptions: Equatable, Sendable {
+struct ServeArguments: Equatable, Sendable {
     /// `--port`; 0 (the default) means "4096 when free, else any free port".
     var port = 0
     var hostname = "127.0.0.1"

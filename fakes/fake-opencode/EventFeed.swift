@@ -7,7 +7,7 @@ import Synchronization
 /// Each subscription is an `AsyncStream` that already holds its `server.connected` frame. Ending a directory's
 /// streams (after its instance is disposed) or closing the bus (at shutdown) finishes the streams; the
 /// bus does not write to sockets itself.
-final class EventBus: Sendable {
+final class EventFeed: Sendable {
     enum Scope: Sendable, Hashable {
         case directory(String)
         case global
@@ -21,7 +21,7 @@ final class EventBus: Sendable {
         let continuation: AsyncStream<JSONValue>.Continuation
 
         var heartbeat: JSONValue {
-            EventBus.frame(type: "server.heartbeat", properties: [:], for: scope)
+            EventFeed.frame(type: "server.heartbeat", properties: [:], for: scope)
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// `fake-opencode`: a stand-in for the `opencode` binary that implements `--version` and `serve` (the V1
 /// server contract in `shared/reference/opencode-v1.md`), with fault knobs for tests. See `fakes/README.md`.
 @main
-enum FakeOpenCode {
+enum FakeOpenCodeProgram {
     static let warning = "Warning: OPENCODE_SERVER_PASSWORD is not set; server is unsecured."
 
     static func main() async {
@@ -31,7 +31,7 @@ enum FakeOpenCode {
         }
     }
 
-    private static func serve(_ options: ServeOptions, knobs: Knobs, environment: [String: String]) async -> Never {
+    private static func serve(_ options: ServeArguments, knobs: Knobs, environment: [String: String]) async -> Never {
         if knobs.killParentAt == "start" { SystemCalls.killParent() }
         for line in knobs.stdoutNoise { SystemCalls.writeAll(line + "\n", to: SystemCalls.standardOutput) }
         for line in knobs.stderrNoise { SystemCalls.writeAll(line + "\n", to: SystemCalls.standardError) }
