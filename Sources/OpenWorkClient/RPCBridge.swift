@@ -2,6 +2,7 @@ import Foundation
 import OpenWorkJSON
 import OpenWorkOperations
 import OpenWorkRPC
+import OpenWorkSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -117,17 +118,12 @@ public enum RPCBridge {
     /// Reads the input on its own thread and frames it into lines.
     private static func readEvents(descriptor: Int32, maximumLineBytes: Int) -> AsyncStream<LineFramer.Event> {
         let (events, continuation) = AsyncStream<LineFramer.Event>.makeStream()
-        Thread.detachNewThread {
-            var framer = LineFramer(maximumLineBytes: maximumLineBytes)
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                let chunk = buffer.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[..<count]) }
-                for event in framer.feed(chunk) { continuation.yield(event) }
-            }
-            for event in framer.finish() { continuation.yield(event) }
+        // Only the reader thread touches the framer; the mutex makes that visible to the compiler.
+        let framer = Mutex(LineFramer(maximumLineBytes: maximumLineBytes))
+        LineReader.readChunks(from: descriptor, name: "openwork.bridge.stdin") { chunk in
+            for event in framer.withLock({ $0.feed(chunk) }) { continuation.yield(event) }
+        } onEnd: {
+            for event in framer.withLock({ $0.finish() }) { continuation.yield(event) }
             continuation.finish()
         }
         return events

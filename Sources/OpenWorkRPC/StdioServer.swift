@@ -110,6 +110,9 @@ public enum StdioServer {
 }
 
 /// Reads the input on its own thread and hands framed lines to the session, at most a few ahead of it.
+///
+/// Its read loop is not OpenWorkSystem's `LineReader`: this module sits below OpenWorkSystem and must not
+/// depend on it (and the credits that pause reading are this reader's own).
 private final class InputReader: @unchecked Sendable {
     private let descriptor: Int32
     private let continuation: AsyncStream<LineFramer.Event>.Continuation

@@ -1,5 +1,6 @@
 import CSystemShims
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,36 +12,17 @@ import Foundation
 /// through a shell), its stdout and stderr read line by line into bounded buffers, reaped by a waiter thread.
 ///
 /// It does not restart anything or decide anything; ``Supervisor`` does. Stopping signals the whole group,
-/// so grandchildren die with the child.
+/// so grandchildren die with the child. It does not stop the child when released.
 public final class ChildProcess: Sendable {
     public let pid: Int32
     /// The child's start time in clock ticks since boot (Linux), which with the pid identifies the process
     /// even after its pid is reused.
     public let startTicks: UInt64?
     public let executable: String
-    private let output: LineBuffer
-    private let errors: LineBuffer
+    let output: LineBuffer
+    let errors: LineBuffer
+    let input: InputPipe
     private let exitState: ExitState
-
-    /// How a child ended.
-    public enum Exit: Sendable, Hashable, CustomStringConvertible {
-        case exited(Int32)
-        case signaled(Int32)
-
-        public var description: String {
-            switch self {
-            case .exited(let code): "exit \(code)"
-            case .signaled(let signal): "signal \(signal)"
-            }
-        }
-
-        public var json: [String: Int64] {
-            switch self {
-            case .exited(let code): ["code": Int64(code)]
-            case .signaled(let signal): ["signal": Int64(signal)]
-            }
-        }
-    }
 
     public struct SpawnError: Error, CustomStringConvertible {
         public var description: String
@@ -48,18 +30,45 @@ public final class ChildProcess: Sendable {
         public var errorNumber: Int32?
     }
 
+    /// Where the child's stdin comes from.
+    public enum Input: Sendable, Hashable {
+        /// `/dev/null`: the child reads end of file at once.
+        case null
+        /// A pipe written with ``write(_:)`` and closed with ``closeInput()``.
+        case pipe
+    }
+
+    /// stdout or stderr.
+    public enum StandardStream: Sendable, Hashable {
+        case standardOutput
+        case standardError
+    }
+
+    /// Receives every line the child writes, whole and as read, then the end of each stream, from the reader
+    /// threads (see ``LineReader``).
+    public typealias OutputSink = @Sendable (StandardStream, LineReader.Event) -> Void
+
     /// Starts `executable` with `arguments` and exactly `environment`.
     ///
-    /// - Important: On Linux the child cannot outlive this process: it is spawned by its reaper thread, which
-    ///   lives until the child is reaped, with ``ProcessSpawner/Lifetime/endsWithSpawningThread``. If this
-    ///   process dies, however it dies, the kernel kills the child and a guard kills the rest of its group.
+    /// The buffers behind ``recentOutput()``, ``outputLines`` and `onLine` keep lines of at most 4 KiB (a longer
+    /// line is cut) and at most `keepLines` of them. `onOutput` sees every line whole; with it, no line is cut
+    /// before it reaches the sink, so memory is the sink's to bound.
+    ///
+    /// - Important: On Linux, with the default `lifetime`, the child cannot outlive this process: it is spawned by
+    ///   its reaper thread, which lives until the child is reaped, with
+    ///   ``ProcessSpawner/Lifetime/endsWithSpawningThread``. If this process dies, however it dies, the kernel
+    ///   kills the child and a guard kills the rest of its group. With ``ProcessSpawner/Lifetime/independent``
+    ///   the child and its group outlive their leader and this process.
     public init(
         executable: String,
         arguments: [String],
         environment: [String: String],
         workingDirectory: String? = nil,
+        input: Input = .null,
+        lifetime: ProcessSpawner.Lifetime = .endsWithSpawningThread,
         keepLines: Int = 200,
-        onLine: (@Sendable (String) -> Void)? = nil
+        onLine: (@Sendable (String) -> Void)? = nil,
+        onOutput: OutputSink? = nil
     ) throws(SpawnError) {
         let exitState = ExitState()
         let handoff = SpawnHandoff()
@@ -68,7 +77,7 @@ public final class ChildProcess: Sendable {
             do throws(ProcessSpawner.Failure) {
                 spawned = try ProcessSpawner.spawn(
                     executable: executable, arguments: arguments, environment: environment,
-                    workingDirectory: workingDirectory, lifetime: .endsWithSpawningThread)
+                    workingDirectory: workingDirectory, pipeInput: input == .pipe, lifetime: lifetime)
             } catch {
                 handoff.put(.failure(SpawnError(description: error.description, errorNumber: error.errorNumber)))
                 return
@@ -91,8 +100,23 @@ public final class ChildProcess: Sendable {
         self.pid = child
         self.executable = executable
         self.startTicks = ProcessIdentity.startTicks(of: child)
-        self.output = LineBuffer(descriptor: output, keep: keepLines, name: "stdout", onLine: onLine)
-        self.errors = LineBuffer(descriptor: errors, keep: keepLines, name: "stderr", onLine: onLine)
+        self.input = InputPipe(descriptor: spawned.input)
+        self.output = LineBuffer(keep: keepLines, onLine: onLine)
+        self.errors = LineBuffer(keep: keepLines, onLine: onLine)
+        // Without a sink that keeps whole lines, a child writing without newlines must not grow memory unbounded.
+        let maximumLength = onOutput == nil ? 65_536 : nil
+        for (stream, descriptor, buffer) in [
+            (StandardStream.standardOutput, output, self.output), (.standardError, errors, self.errors),
+        ] {
+            LineReader.readLines(
+                from: descriptor, name: "openwork.child.\(stream == .standardOutput ? "stdout" : "stderr")",
+                maximumLength: maximumLength
+            ) { event in
+                if case .end = event { close(descriptor) }
+                buffer.receive(event)
+                onOutput?(stream, event)
+            }
+        }
     }
 
     /// Lines the child wrote to stdout, as they arrive, from the first; ends at end of file.
@@ -131,25 +155,42 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// SIGTERM and SIGCONT to the group, up to `grace` to exit, then SIGKILL to the group.
+    /// SIGTERM and SIGCONT to the group, up to `grace` to exit, then SIGKILL to the group. Cancelling the
+    /// calling task cuts the grace short.
     ///
     /// - Returns: how the child ended.
     @discardableResult
     public func stop(grace: Duration) async -> Exit {
+        let cancelled = Atomic(false)
+        return await withTaskCancellationHandler {
+            await DedicatedThread.run(name: "openwork.stop") {
+                self.stopBlocking(grace: grace) { cancelled.load(ordering: .acquiring) }
+            }
+        } onCancel: {
+            cancelled.store(true, ordering: .releasing)
+            self.exitState.interruptWaits()
+        }
+    }
+
+    /// ``stop(grace:)`` on the calling thread, which it blocks until the child has been reaped.
+    ///
+    /// - Important: for a `deinit` or a thread of the caller's own; async code calls ``stop(grace:)``.
+    @discardableResult
+    public func stopBlocking(grace: Duration) -> Exit { stopBlocking(grace: grace) { false } }
+
+    private func stopBlocking(grace: Duration, cutShort: () -> Bool) -> Exit {
         if let exit {
             kill(-pid, SIGKILL)  // anything the child left behind in its group
             return exit
         }
         kill(-pid, SIGTERM)
         kill(-pid, SIGCONT)
-        if let exit = await waitForExit(timeout: grace) {
-            kill(-pid, SIGKILL)
-            return exit
-        }
+        let exit = exitState.wait(until: .now + grace, unless: cutShort)
         kill(-pid, SIGKILL)
+        if let exit { return exit }
         // SIGKILL cannot be ignored; the reaper reports the exit within moments.
         while true {
-            if let exit = await waitForExit(timeout: .seconds(1)) { return exit }
+            if let exit = exitState.wait(until: .now + .seconds(1)) { return exit }
             kill(-pid, SIGKILL)
         }
     }
@@ -169,120 +210,5 @@ private final class SpawnHandoff: @unchecked Sendable {
         ready.wait()
         guard let result else { preconditionFailure("signalled after the result was set") }
         return result
-    }
-}
-
-/// The exit status, set once by the reaper thread and awaited by anyone; a waiting task that is cancelled
-/// stops waiting (with `nil`), so a child that never exits cannot hold up a task group.
-private final class ExitState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var exit: ChildProcess.Exit?
-    private var waiters: [UUID: CheckedContinuation<ChildProcess.Exit?, Never>] = [:]
-
-    var value: ChildProcess.Exit? { lock.withLock { exit } }
-
-    func finish(_ exit: ChildProcess.Exit) {
-        let waiting = lock.withLock {
-            self.exit = exit
-            defer { waiters = [:] }
-            return Array(waiters.values)
-        }
-        for waiter in waiting { waiter.resume(returning: exit) }
-    }
-
-    /// The exit, or `nil` if the waiting task was cancelled first.
-    func wait() async -> ChildProcess.Exit? {
-        let id = UUID()
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcess.Exit?, Never>) in
-                let immediate: ChildProcess.Exit?? = lock.withLock {
-                    if let exit { return .some(exit) }
-                    if Task.isCancelled { return .some(nil) }
-                    waiters[id] = continuation
-                    return nil
-                }
-                if let immediate { continuation.resume(returning: immediate) }
-            }
-        } onCancel: {
-            let waiter = lock.withLock { waiters.removeValue(forKey: id) }
-            waiter?.resume(returning: nil)
-        }
-    }
-}
-
-/// Reads one pipe on its own thread into a bounded list of recent lines and any live streams.
-private final class LineBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    private var all: [String] = []
-    private var closed = false
-    private var continuations: [AsyncStream<String>.Continuation] = []
-    private let keep: Int
-    private let onLine: (@Sendable (String) -> Void)?
-
-    init(descriptor: Int32, keep: Int, name: String, onLine: (@Sendable (String) -> Void)?) {
-        self.keep = keep
-        self.onLine = onLine
-        let thread = Thread { [self] in run(descriptor) }
-        thread.name = "openwork.child.\(name)"
-        thread.start()
-    }
-
-    func recent() -> [String] { lock.withLock { lines } }
-
-    var isClosed: Bool { lock.withLock { closed } }
-
-    /// A stream of every line from the first one (earlier lines are replayed, up to the number kept).
-    func stream() -> AsyncStream<String> {
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        lock.withLock {
-            for line in all { continuation.yield(line) }
-            if closed {
-                continuation.finish()
-            } else {
-                continuations.append(continuation)
-            }
-        }
-        return stream
-    }
-
-    private func run(_ descriptor: Int32) {
-        var pending: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            pending.append(contentsOf: chunk[0..<count])
-            while let newline = pending.firstIndex(of: 10) {
-                var line = pending[..<newline]
-                if line.last == 13 { line = line.dropLast() }
-                deliver(String(decoding: line.prefix(4_096), as: UTF8.self))
-                pending.removeSubrange(...newline)
-            }
-            if pending.count > 65_536 {
-                deliver(String(decoding: pending.prefix(4_096), as: UTF8.self))
-                pending.removeAll()
-            }
-        }
-        if !pending.isEmpty { deliver(String(decoding: pending.prefix(4_096), as: UTF8.self)) }
-        close(descriptor)
-        let finished = lock.withLock {
-            closed = true
-            defer { continuations = [] }
-            return continuations
-        }
-        for continuation in finished { continuation.finish() }
-    }
-
-    private func deliver(_ line: String) {
-        let listeners = lock.withLock {
-            lines.append(line)
-            if lines.count > keep { lines.removeFirst(lines.count - keep) }
-            if all.count < keep { all.append(line) }
-            return continuations
-        }
-        for continuation in listeners { continuation.yield(line) }
-        onLine?(line)
     }
 }

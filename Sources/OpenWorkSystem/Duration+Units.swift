@@ -9,9 +9,12 @@ extension Duration {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 
+    /// Seconds as a `TimeInterval`, for the Foundation APIs that take one.
+    public var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+
     /// `2 s`, `0.5 s`: for messages.
     public var secondsText: String {
-        let value = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let value = timeInterval
         return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }

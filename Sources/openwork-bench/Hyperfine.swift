@@ -1,5 +1,6 @@
 import Foundation
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 
 /// Whole-process wall time of commands with `hyperfine`, or with a plain spawn-and-wait loop when it is missing.

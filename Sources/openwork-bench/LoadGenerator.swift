@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OpenWorkSystem
 import OpenWorkTesting
 
 /// One HTTP request to repeat under load.

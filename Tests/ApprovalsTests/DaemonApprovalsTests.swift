@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import OpenWorkDaemon
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

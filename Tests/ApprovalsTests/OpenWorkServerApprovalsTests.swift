@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HarnessKit
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

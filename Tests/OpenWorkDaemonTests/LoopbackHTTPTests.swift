@@ -22,20 +22,9 @@ struct LoopbackHTTPTests {
         private let done = DispatchSemaphore(value: 0)
 
         init(reply: String?, closeAfterReply: Bool = true) throws {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let (descriptor, port) = try LoopbackPort.listening()
             listener = descriptor
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0
-                        && getsockname(descriptor, $0, &length) == 0
-                }
-            }
-            guard bound else { throw TestProcess.Timeout(description: "cannot listen on 127.0.0.1") }
-            port = Int(UInt16(bigEndian: address.sin_port))
+            self.port = port
             let received = received
             let done = done
             Thread.detachNewThread {

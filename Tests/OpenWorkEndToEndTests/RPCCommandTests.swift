@@ -1,5 +1,6 @@
 import Foundation
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 
@@ -16,7 +17,7 @@ struct RPCCommandTests {
     func versionAndHelp() async throws {
         let version = try TestProcess(Self.openwork, ["--version"])
         #expect(try await version.readLine() == "0.1.0")
-        #expect(try await version.waitForExit() == .init(code: 0, signal: nil))
+        #expect(try await version.waitForExit() == .exited(0))
         let help = try TestProcess(Self.openwork, ["--help"])
         #expect(try await help.readRemainingOutput().contains("rpc"))
         #expect(try await help.waitForExit().code == 0)

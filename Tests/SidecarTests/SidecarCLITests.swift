@@ -1,6 +1,7 @@
 import Foundation
 import OpenWorkJSON
 import OpenWorkSidecars
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 
@@ -33,11 +34,11 @@ import Testing
                 "--sidecar-base-url", server.baseURL, "--json",
             ]
             let (before, listed) = try await run(["sidecar", "list"] + common, fixture)
-            #expect(listed == .init(code: 0, signal: nil))
+            #expect(listed == .exited(0))
             let opencode = before["sidecars"]?.arrayValue?.first { $0["name"] == "opencode" }
             #expect(opencode?["from"] == "downloaded" && opencode?["wouldDownload"] == true)
             let (resolved, exit) = try await run(["sidecar", "resolve", "opencode"] + common, fixture)
-            #expect(exit == .init(code: 0, signal: nil))
+            #expect(exit == .exited(0))
             #expect(resolved["ok"] == true && resolved["verified"] == true && resolved["source"] == "downloaded")
             #expect(resolved["path"]?.stringValue?.hasPrefix(fixture.root.appending("data/sidecars/1.18.33/")) == true)
             let (after, _) = try await run(["sidecar", "list"] + common, fixture)
@@ -49,7 +50,7 @@ import Testing
             server.serve("/\(asset)", flipped)
             let (refused, failed) = try await run(
                 ["sidecar", "resolve", "opencode", "--sidecar-dir", fixture.root.appending("other")] + common, fixture)
-            #expect(failed == .init(code: 1, signal: nil))
+            #expect(failed == .exited(1))
             #expect(refused["ok"] == false && refused["kind"] == "sidecar_integrity")
         }
     }
@@ -91,7 +92,7 @@ import Testing
             }
             #expect(!FileManager.default.fileExists(atPath: directory + "/" + asset))
             let (resolved, exit) = try await run(arguments, fixture)
-            #expect(exit == .init(code: 0, signal: nil))
+            #expect(exit == .exited(0))
             #expect(resolved["verified"] == true && resolved["downloaded"] == true)
             #expect(partials().isEmpty)
         }
@@ -116,7 +117,7 @@ import Testing
                 for try await result in group { results.append(result) }
                 return results
             }
-            #expect(results.allSatisfy { $0.1 == .init(code: 0, signal: nil) && $0.0["verified"] == true })
+            #expect(results.allSatisfy { $0.1 == .exited(0) && $0.0["verified"] == true })
             #expect(Set(results.compactMap { $0.0["path"]?.stringValue }).count == 1)
             #expect(results.filter { $0.0["downloaded"] == true }.count == 1)
             #expect(server.hitCount("/\(asset)") == 1)

@@ -70,6 +70,9 @@ enum SystemCalls {
 
     /// Starts `sleep <seconds>` in this process's own process group, stdio on /dev/null, default signal
     /// dispositions; returns its pid. The child is never waited for: it lives until something kills it.
+    ///
+    /// This repeats `ProcessSpawner`'s spawn setup on purpose: the fake must not depend on the code it tests, so
+    /// a bug in openwork's spawning cannot hide behind the same bug in the fake.
     static func spawnSleeper(seconds: Int, newSession: Bool = false) -> Int32? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -1,5 +1,6 @@
 import Foundation
 public import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 
 /// The `openwork rpc` child: `start`, `call`, `send`, `wait-until`, `close-stdin`, and `expect exit`.
