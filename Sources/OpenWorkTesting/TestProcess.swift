@@ -1,5 +1,5 @@
 public import Foundation
-import OpenWorkSystem
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
