@@ -73,6 +73,7 @@ let package = Package(
         .target(
             name: "OpenWorkCore",
             dependencies: [
+                "CSystemShims",
                 "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,6 +92,7 @@ let package = Package(
         .target(
             name: "OpenWorkClient",
             dependencies: [
+                "OpenWorkCore",
                 "OpenWorkSystem", "OpenWorkOperations", "OpenWorkRPC", "OpenWorkJSON", "CSystemShims",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,17 +118,20 @@ let package = Package(
         .executableTarget(
             name: "openwork",
             dependencies: [
+                "OpenWorkClient", "OpenWorkLogging", "OpenWorkOperations", "OpenWorkSidecars", "OpenWorkSystem",
                 "OpenWorkDaemon",
                 "OpenWorkCore",
                 "OpenWorkJSON",
                 "OpenWorkRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "openwork-bench",
             dependencies: [
+                "OpenWorkSystem",
                 "CJansson", "OpenWorkJSON", "OpenWorkRPC", "OpenWorkCore", "OpenWorkTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -141,7 +146,7 @@ let package = Package(
         ),
         .target(
             name: "OpenWorkTesting",
-            dependencies: ["CSystemShims", "OpenWorkCore", "OpenWorkJSON", "OpenWorkRPC"],
+            dependencies: ["OpenWorkSystem", "CSystemShims", "OpenWorkCore", "OpenWorkJSON", "OpenWorkRPC"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -155,7 +160,7 @@ let package = Package(
         ),
         .target(
             name: "HarnessKit",
-            dependencies: ["OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
+            dependencies: ["OpenWorkClient", "OpenWorkSidecars", "OpenWorkSystem", "OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
             path: "Harness/HarnessKit",
             swiftSettings: swiftSettings
         ),
@@ -171,6 +176,7 @@ let package = Package(
         .testTarget(
             name: "HarnessTests",
             dependencies: [
+                "OpenWorkSystem",
                 "HarnessKit", "OpenWorkTesting", "OpenWorkJSON", "openwork", "fake-opencode", "openwork-harness",
             ],
             exclude: ["Fixtures"],
@@ -179,6 +185,7 @@ let package = Package(
         .testTarget(
             name: "FakeOpenCodeTests",
             dependencies: [
+                "OpenWorkSystem",
                 "OpenWorkTesting",
                 "OpenWorkJSON",
                 "fake-opencode",
@@ -201,6 +208,7 @@ let package = Package(
         .testTarget(
             name: "OpenWorkCoreTests",
             dependencies: [
+                "OpenWorkLogging", "OpenWorkOperations", "OpenWorkSystem",
                 "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -209,6 +217,7 @@ let package = Package(
         .testTarget(
             name: "OpenWorkDaemonTests",
             dependencies: [
+                "OpenWorkClient", "OpenWorkLogging", "OpenWorkOperations", "OpenWorkSystem",
                 "OpenWorkDaemon", "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
                 "fake-opencode",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -223,6 +232,7 @@ let package = Package(
         .testTarget(
             name: "SidecarTests",
             dependencies: [
+                "OpenWorkOperations", "OpenWorkRPC", "OpenWorkSidecars", "OpenWorkSystem",
                 "OpenWorkCore", "OpenWorkTesting", "OpenWorkJSON", "fake-opencode", "openwork", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -238,7 +248,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenWorkEndToEndTests",
-            dependencies: ["OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
+            dependencies: ["OpenWorkCore", "OpenWorkSystem", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -253,6 +263,7 @@ let package = Package(
         .testTarget(
             name: "ApprovalsTests",
             dependencies: [
+                "OpenWorkSystem",
                 "OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
                 "fake-opencode", "fake-openwork-server",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
