@@ -160,7 +160,10 @@ let package = Package(
         ),
         .target(
             name: "HarnessKit",
-            dependencies: ["OpenWorkClient", "OpenWorkSidecars", "OpenWorkSystem", "OpenWorkCore", "OpenWorkDaemon", "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC"],
+            dependencies: [
+                "OpenWorkClient", "OpenWorkSidecars", "OpenWorkSystem", "OpenWorkCore", "OpenWorkDaemon",
+                "OpenWorkTesting", "OpenWorkJSON", "OpenWorkRPC",
+            ],
             path: "Harness/HarnessKit",
             swiftSettings: swiftSettings
         ),
@@ -248,7 +251,9 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenWorkEndToEndTests",
-            dependencies: ["OpenWorkCore", "OpenWorkSystem", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork"],
+            dependencies: [
+                "OpenWorkCore", "OpenWorkSystem", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
