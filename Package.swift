@@ -95,7 +95,8 @@ let package = Package(
         .target(
             name: "OpenWorkOperations",
             dependencies: [
-                "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON", "OpenWorkRPC",
+                "OpenWorkCore", "OpenWorkHost", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
+                "OpenWorkRPC",
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,7 +114,7 @@ let package = Package(
         .target(
             name: "OpenWorkDaemon",
             dependencies: [
-                "OpenWorkCore", "OpenWorkOperations", "OpenWorkClient", "OpenWorkSystem", "OpenWorkLogging",
+                "OpenWorkCore", "OpenWorkHost", "OpenWorkOperations", "OpenWorkClient", "OpenWorkSystem", "OpenWorkLogging",
                 "OpenWorkRPC", "OpenWorkJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -241,7 +242,7 @@ let package = Package(
             dependencies: [
                 "OpenWorkClient", "OpenWorkLogging", "OpenWorkOperations", "OpenWorkSystem",
                 "OpenWorkDaemon", "OpenWorkCore", "OpenWorkTesting", "OpenWorkRPC", "OpenWorkJSON", "openwork",
-                "fake-opencode",
+                "OpenWorkHost", "fake-opencode", "fake-openwork-server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -44,13 +44,14 @@ public struct DaemonClient: Sendable {
         return running
     }
 
-    /// One JSON-RPC call through `POST /rpc`; an RPC error becomes an `OpenWorkError` with its kind.
-    public func call(_ method: String, _ params: JSONValue? = nil, record: DaemonRecord) async throws(OpenWorkError)
-        -> JSONValue
-    {
+    /// One JSON-RPC call through `POST /rpc`; an RPC error becomes an `OpenWorkError` with its kind. `timeout`
+    /// is a hang deadline (`host.start` waits for services that may take minutes to start).
+    public func call(
+        _ method: String, _ params: JSONValue? = nil, record: DaemonRecord, timeout: Duration = .seconds(120)
+    ) async throws(OpenWorkError) -> JSONValue {
         var message: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method)]
         if let params { message["params"] = params }
-        let reply = try await send(record, method: "POST", path: "/rpc", body: message)
+        let reply = try await send(record, method: "POST", path: "/rpc", body: message, timeout: timeout)
         if let error = reply.body["error"] {
             var details = error["data"]?.objectValue ?? [:]
             let kind = details.removeValue(forKey: "kind")?.stringValue ?? "internal_error"
@@ -134,11 +135,12 @@ public struct DaemonClient: Sendable {
         }
     }
 
-    private func send(_ record: DaemonRecord, method: String, path: String, body: JSONValue)
-        async throws(OpenWorkError) -> (status: Int, body: JSONValue)
-    {
+    private func send(
+        _ record: DaemonRecord, method: String, path: String, body: JSONValue, timeout: Duration = .seconds(120)
+    ) async throws(OpenWorkError) -> (status: Int, body: JSONValue) {
         do {
-            return try await request(record, method: method, path: path, authorized: true, body: body)
+            return try await request(
+                record, method: method, path: path, authorized: true, body: body, timeout: timeout)
         } catch {
             throw Self.unreachable(error, record)
         }

@@ -1,5 +1,6 @@
 import OpenWorkClient
 import OpenWorkCore
+import OpenWorkHost
 import OpenWorkSystem
 import ServiceLifecycle
 
@@ -11,14 +12,16 @@ import ServiceLifecycle
 
 extension Daemon {
     /// The engine's part of the daemon's group: nothing while the daemon serves; when the group stops (it is
-    /// first in the group, so stopped last, after the server), the engine's shutdown: opencode's whole group
-    /// stopped and its record cleared.
+    /// first in the group, so stopped last, after the server), host mode's services stopped, then the engine's
+    /// shutdown: opencode's whole group stopped and its record cleared.
     struct EngineService: Service {
         let engine: Engine
+        let host: HostController
 
         func run() async throws {
             // Returns at a graceful shutdown, throws when the group is cancelled: the engine stops either way.
             try? await gracefulShutdown()
+            await host.stop()
             await engine.shutdown()
         }
     }

@@ -1,6 +1,7 @@
 public import Logging
 public import OpenWorkClient
 public import OpenWorkCore
+import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkOperations
 import OpenWorkRPC
@@ -58,6 +59,11 @@ public enum Daemon {
             let (ports, bound) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
             var operations = Operations.Configuration(testMethods: configuration.testMethods, engine: engine)
             operations.defaultCWD = nil
+            let host = HostController(
+                engine: engine, dataDirectory: configuration.engine.dataDirectory,
+                environment: configuration.engine.environment)
+            operations.host = host
+            operations.environment = configuration.engine.environment
             var table = Operations.table(operations)
             table.register(
                 RPCMethod(
@@ -80,7 +86,7 @@ public enum Daemon {
             let group = ServiceGroup(
                 configuration: .init(
                     services: [
-                        .init(service: EngineService(engine: engine), serviceName: "engine"),
+                        .init(service: EngineService(engine: engine, host: host), serviceName: "engine"),
                         .init(
                             service: ControlPlane(plane, dispatcher: Dispatcher(table: table)),
                             failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "control plane"),

@@ -33,5 +33,11 @@ extension RESTRoute {
         RESTRoute(
             "POST", "/approvals/:id", "approvals.reply", params: .object(query: []),
             notes: "`{reply, message?}`; 404 for `approval_not_found`"),
+        RESTRoute(
+            "POST", "/host/start", "host.start", params: .object(query: []),
+            notes: "`{workspace?, cwd?, …the flags of openwork start, check?, checkEvents?, includeSecrets?}`; "
+                + "answers once the services are ready; 409 for `host_already_running`"),
+        RESTRoute("GET", "/host", "host.status", notes: "credentials withheld (`POST /rpc` with `includeSecrets`)"),
+        RESTRoute("POST", "/host/stop", "host.stop", notes: "`{stopped, services}`"),
     ]
 }

@@ -22,20 +22,25 @@ extension OpenWorkError.Code {
         case .sidecarNotFound, .sidecarIntegrity, .sidecarManifestInvalid, .sidecarDownloadFailed,
             .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe, .sidecarManifestUnreachable:
             -32_007
+        case .serviceStartFailed, .serviceUnavailable, .serviceVerificationFailed, .hostCheckFailed,
+            .hostAlreadyRunning, .hostStopped:
+            -32_008
         default: -32_000
         }
     }
 
-    /// The HTTP status: bad input (the protocol's `invalid_params`, `invalid_request` and `parse_error` too) 400, unknown things 404, a busy or locked owner 409, an unreachable manifest
-    /// host 502, opencode trouble 503, the rest (an unsafe or unusable data directory among them: the daemon's
-    /// problem, not the caller's) 500.
+    /// The HTTP status: bad input (the protocol's `invalid_params`, `invalid_request` and `parse_error` too) 400,
+    /// unknown things 404, a busy or locked owner and a host that already runs 409, an unreachable manifest host
+    /// 502, opencode or a host service that cannot serve 503, the rest (an unsafe or unusable data directory among
+    /// them: the daemon's problem, not the caller's) 500.
     public var httpStatus: Int {
         switch self {
         case .workspaceNotFound, .approvalNotFound: 404
-        case .invalidPath, .invalidURL, .invalidName: 400
-        case .dataDirLocked, .workspaceAmbiguous, .registryBusy: 409
+        case .invalidPath, .invalidURL, .invalidName, .invalidSetting, .invalidApprovalSettings: 400
+        case .dataDirLocked, .workspaceAmbiguous, .registryBusy, .hostAlreadyRunning, .hostStopped: 409
         case .sidecarManifestUnreachable: 502
         case .opencodeUnavailable, .opencodeStartFailed, .opencodeRequestFailed, .opencodeNotFound: 503
+        case .serviceStartFailed, .serviceUnavailable: 503
         case .methodNotFound: 404
         case .invalidParams, .invalidRequest, .parseError: 400
         default: 500

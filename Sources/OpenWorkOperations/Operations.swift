@@ -1,4 +1,5 @@
 public import OpenWorkCore
+public import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkLogging
 public import OpenWorkRPC
@@ -22,6 +23,10 @@ public enum Operations {
         public var engine: Engine?
         /// The working directory relative paths are resolved against when a call names no `cwd`.
         public var defaultCWD: String?
+        /// Host mode in the serving process (`host.*`); `nil` only to describe the table.
+        public var host: HostController?
+        /// The serving process's environment: host mode's settings fall back to its `OPENWORK_*` variables.
+        public var environment: [String: String] = [:]
 
         public init(testMethods: Bool = false, engine: Engine? = nil, defaultCWD: String? = nil) {
             self.testMethods = testMethods
@@ -44,6 +49,11 @@ public enum Operations {
         for method in engineMethods(configuration.engine) { table.register(method) }
         for method in sidecarMethods(configuration.engine) { table.register(method) }
         for method in approvalMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
+            table.register(method)
+        }
+        for method in hostMethods(
+            configuration.host, environment: configuration.environment, defaultCWD: configuration.defaultCWD)
+        {
             table.register(method)
         }
         if configuration.testMethods {

@@ -62,6 +62,10 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let serviceVerificationFailed = Code(rawValue: "service_verification_failed")
         /// Host mode: a `--check` step failed.
         public static let hostCheckFailed = Code(rawValue: "host_check_failed")
+        /// Host mode already runs (or is starting or stopping) in this engine: one host per data directory.
+        public static let hostAlreadyRunning = Code(rawValue: "host_already_running")
+        /// Host mode was stopped (`host.stop`) while it was starting: the start's caller gets this.
+        public static let hostStopped = Code(rawValue: "host_stopped")
 
         public var description: String { rawValue }
     }

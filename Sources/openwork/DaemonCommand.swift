@@ -115,14 +115,22 @@ extension DaemonCommand {
         static func start(_ serve: ServeOptions, in directory: DataDirectory) async throws(OpenWorkError)
             -> DaemonLauncher.Started
         {
+            try await start(arguments: serve.arguments, opencodeBin: serve.opencodeBin, in: directory)
+        }
+
+        /// Starts `daemon run --data-dir DIR arguments…` (the options of ``ServeOptions/arguments``; never a
+        /// secret: they are on its argv), or finds the daemon that runs.
+        static func start(arguments: [String], opencodeBin: String?, in directory: DataDirectory)
+            async throws(OpenWorkError) -> DaemonLauncher.Started
+        {
             // A named binary that cannot run fails here and now, not on the daemon's first opencode need.
             var engine = Engine.Configuration(
                 dataDirectory: directory, environment: ProcessInfo.processInfo.environment)
-            engine.opencodeExecutable = serve.opencodeBin
+            engine.opencodeExecutable = opencodeBin
             try engine.checkExplicitOpenCode()
             return try await DaemonLauncher.start(
                 executable: currentExecutable,
-                arguments: ["daemon", "run", "--data-dir", directory.path] + serve.arguments,
+                arguments: ["daemon", "run", "--data-dir", directory.path] + arguments,
                 environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
                 within: ServeOptions.startTimeout)
         }

@@ -82,6 +82,14 @@ struct HostOptions: ParsableArguments {
     @Flag(help: "Print the credentials in the pretty pairing text (--json always has them).")
     var showSecrets = false
 
+    @Flag(
+        help: """
+            Hand the services to the daemon of the data directory (started when none runs) and exit: they keep \
+            running, supervised, with their output in <data-dir>/logs/<service>.log; openwork status shows them, \
+            openwork stop stops them. With --check the checks run before this command exits.
+            """)
+    var detach = false
+
     @Flag(help: "Plain logs even in a terminal (the dashboard is not built yet: always plain for now).")
     var noTui = false
 
@@ -152,13 +160,18 @@ struct HostRunner {
         the host token; then an owner token is minted), then opencode-router when asked for. No secret is put on \
         any child's argv or printed (the pretty pairing withholds them; --json prints the anchor's object with the \
         raw credentials). Services restart with backoff (--exit-on-child-failure restores the anchor's "any exit \
-        ends the run"). SIGINT/SIGTERM stop every service and exit 0.
+        ends the run"). SIGINT/SIGTERM stop every service and exit 0. --detach hands the services to the daemon \
+        instead (host.start) and prints the anchor's detach summary; openwork stop ends them.
         """
 
     let common: DataDirOptions
     let options: HostOptions
 
     func run() async throws {
+        if options.detach {
+            try await HostDetach.run(common: common, options: options)
+            return
+        }
         let environment = ProcessInfo.processInfo.environment
         let settings: HostSettings
         do {
@@ -197,7 +210,7 @@ struct HostRunner {
                 settings: settings, engine: engine, environment: environment, dataDirectory: dataDirectory,
                 onOutput: { component, line in log.forward(childLine: line, component: component) })
             do throws(OpenWorkError) {
-                let binaries = try await Self.binaries(engine.sidecars, settings: settings)
+                let binaries = try await HostMode.Binaries.resolve(engine.sidecars, settings: settings)
                 let connection = try await host.start(binaries: binaries)
                 Self.printPairing(connection, json: json, showSecrets: options.showSecrets)
                 if options.check || options.checkEvents {
@@ -237,26 +250,6 @@ struct HostRunner {
             group.cancelAll()
             return first
         }
-    }
-
-    /// openwork-server (required) and opencode-router (when asked for; optional unless required) through the
-    /// sidecar policy.
-    static func binaries(_ sidecars: SidecarResolver, settings: HostSettings) async throws(OpenWorkError)
-        -> HostMode.Binaries
-    {
-        let server = try await sidecars.resolve(.openworkServer)
-        var binaries = HostMode.Binaries(
-            openworkServer: server.path, openworkServerVersion: server.verified ? server.expectedVersion : nil)
-        if settings.router != .off {
-            do {
-                binaries.router = try await sidecars.resolve(.opencodeRouter).path
-            } catch {
-                guard settings.router == .optional else { throw error }
-                Logger(label: "openwork.host").warning(
-                    "opencode-router not found; continuing without it", metadata: ["error": "\(error.message)"])
-            }
-        }
-        return binaries
     }
 
     /// Written at once with one `write(2)`: whoever reads our stdout sees the pairing while we run.

@@ -16,7 +16,7 @@ struct OpenWorkCommand: AsyncParsableCommand {
         subcommands: [
             RPCCommand.self, DaemonCommand.self, WorkspaceCommand.self, InstanceCommand.self, OpenCodeCommand.self,
             StatusCommand.self, EventsCommand.self, SidecarCommand.self, ApprovalsCommand.self, StartCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, StopCommand.self,
         ]
     )
 

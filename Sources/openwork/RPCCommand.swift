@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OpenWorkClient
 import OpenWorkCore
+import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkOperations
 import OpenWorkRPC
@@ -112,6 +113,9 @@ struct RPCCommand: AsyncParsableCommand {
         do {
             try await Engine.run(engine) { engine in
                 operations.engine = engine
+                let host = HostController(engine: engine, dataDirectory: directory, environment: environment)
+                operations.host = host
+                operations.environment = environment
                 let dispatcher = Dispatcher(table: Operations.table(operations))
                 let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
                 await withTaskGroup(of: Void.self) { group in
@@ -119,12 +123,14 @@ struct RPCCommand: AsyncParsableCommand {
                     // leaves nothing running.
                     group.addTask {
                         for await _ in signals {
+                            await host.stop()
                             await engine.shutdown()
                             Glibc.exit(0)
                         }
                     }
                     _ = await StdioServer.serve(dispatcher, configuration: server)
                     group.cancelAll()
+                    await host.stop()
                 }
             }
         } catch let error as OpenWorkError {

@@ -39,6 +39,9 @@ struct RESTRouteTableTests {
             ("GET", "/approvals", "workspace=alpha&cwd=%2Fw", "approvals.list", ["workspace": "alpha", "cwd": "/w"]),
             ("GET", "/approvals", nil, "approvals.list", [:]),
             ("POST", "/approvals/per_1", nil, "approvals.reply", ["id": "per_1"]),
+            ("POST", "/host/start", nil, "host.start", [:]),
+            ("GET", "/host", nil, "host.status", nil),
+            ("POST", "/host/stop", nil, "host.stop", nil),
         ] as [(String, String, String?, String, JSONValue?)])
     func mapping(method: String, path: String, query: String?, rpcMethod: String, params: JSONValue?) throws {
         let match = try #require(RESTRoute.match(method: method, path: path), "\(method) \(path)")

@@ -88,7 +88,7 @@ extension Engine {
         guard workspace.kind == .local else {
             return WorkspaceConnection(workspace: workspace, baseURL: workspace.baseURL, directory: workspace.directory)
         }
-        let endpoint = try await readyChild(within: configuration.readyDeadline).endpoint
+        let endpoint = try await readyChild(within: readyDeadline).endpoint
         let login = WorkspaceConnection.Login(
             username: endpoint.username ?? "opencode", password: endpoint.password ?? "",
             authFile: configuration.dataDirectory.path + "/openwork-orchestrator-auth.json")
@@ -121,8 +121,8 @@ extension Engine {
                     details: ["baseUrl": .string(endpoint.baseURL)])
             }
         }
-        let deadline = ContinuousClock.now + configuration.readyDeadline
-        var child = try await readyChild(within: configuration.readyDeadline)
+        let deadline = ContinuousClock.now + readyDeadline
+        var child = try await readyChild(within: readyDeadline)
         while true {
             configuration.logger.debug(
                 "routing to opencode", metadata: ["workspaceId": "\(workspace.id)", "directory": "\(workspace.path)"])

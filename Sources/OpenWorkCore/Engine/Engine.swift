@@ -107,6 +107,10 @@ public actor Engine {
     private let started = ContinuousClock.now
     /// Workspaces whose instance was touched since their last disposal, with the opencode pid that holds it.
     var warm: [String: Int32] = [:]
+    /// opencode as this engine was configured (``reconfigureOpenCode(_:readyDeadline:)`` starts from it).
+    let opencodeConfiguration: OpenCodeService.Configuration
+    /// How long a call waits for opencode to become ready: the configured deadline, or host mode's.
+    var readyDeadline: Duration
 
     private init(_ configuration: Configuration) throws(OpenWorkError) {
         var configuration = configuration
@@ -133,6 +137,8 @@ public actor Engine {
         }
         opencode.owner = configuration.dataDirectory.path
         configuration.tuneSupervisor(&opencode)
+        opencodeConfiguration = opencode
+        readyDeadline = configuration.readyDeadline
         var settingsError: OpenWorkError?
         var settings = configuration.sidecars
         if settings == nil {
@@ -152,9 +158,7 @@ public actor Engine {
                 ?? SidecarSettings(
                     directory: configuration.dataDirectory.path + "/sidecars", baseURL: "", manifestLocation: ""),
             onEvent: { type, members in events.publish(type, members) })
-        var service = opencode.description(client: client)
-        service.record = { record in try? await registry.setRecord(.opencode, record?.json) }
-        supervisor = Supervisor(service, events: events)
+        supervisor = Supervisor(Self.service(opencode, client: client, registry: registry), events: events)
         var approvalConfiguration = ApprovalCenter.Configuration(settings: configuration.approvals)
         approvalConfiguration.requestTimeout = configuration.requestTimeout
         approvals = ApprovalCenter(
@@ -223,7 +227,7 @@ public actor Engine {
 
     /// Waits until opencode is ready (for `opencode.restart`): a child newer than `generation`.
     public func waitUntilReady(newerThan generation: Int = 0) async throws(OpenWorkError) {
-        _ = try await readyChild(within: configuration.readyDeadline, newerThan: generation)
+        _ = try await readyChild(within: readyDeadline, newerThan: generation)
     }
 
     /// The supervisor's snapshot and where the binary came from: one hop to the supervisor.

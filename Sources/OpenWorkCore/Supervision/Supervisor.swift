@@ -112,6 +112,19 @@ public actor Supervisor {
         everReady = false
     }
 
+    /// Supervises `description` from now on, still running the executable chosen so far: the child, if any, is
+    /// stopped first (as ``stop()``) and the failure history forgotten; the next demand starts a child of the new
+    /// description.
+    public func replace(_ description: ServiceDescription) async {
+        await stop()
+        let executable = service.executable
+        service = description
+        service.executable = executable
+        service.policy.reset(&policyState)
+        startFailure = nil
+        if case .failed = state { transition(to: .stopped) }
+    }
+
     // MARK: Waiting for a ready child
 
     /// A ready child, starting supervision when needed and waiting while it starts or restarts.
