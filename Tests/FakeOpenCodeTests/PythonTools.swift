@@ -26,9 +26,9 @@ enum PythonTools {
     static let missingReason: Comment = "run bash scripts/ensure-python-tools.sh"
 
     /// Whether the tools are installed; records the missing tools as a failure when they are not.
-    static func require() -> Bool {
+    static func require(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         if isInstalled { return true }
-        Issue.record(missingReason)
+        Issue.record(missingReason, sourceLocation: sourceLocation)
         return false
     }
 
