@@ -12,7 +12,8 @@ public import OpenWorkSystem
 ///
 /// It republishes its services' supervisor events as `service.starting|ready|exited|restarting|failed {service,
 /// …}` and ends the run (``ending()``) when a service it cannot go on without has failed: opencode or
-/// openwork-server given up after a crash loop, a required router, or with `exitOnChildFailure` any exit.
+/// openwork-server given up after a crash loop, a required router that exits, or with `exitOnChildFailure` any
+/// exit (see ``end(service:what:event:settings:)``).
 public actor HostMode {
     /// Why a run ends on its own.
     public struct End: Sendable, Equatable {
@@ -192,8 +193,12 @@ public actor HostMode {
                 return nil
             }
             return End(service: service, reason: "\(service) failed: \(reason)", exitCode: 1)
+        case "exited" where event["stopping"] != true && service == "opencode-router":
+            // The router is the one service whose exit matters by itself: required, it ends the run; optional, the
+            // warning logged for the exit is all (it is restarted like any other).
+            guard settings.router == .required else { return nil }
+            return End(service: service, reason: "the required opencode-router exited", exitCode: 1)
         case "exited" where settings.exitOnChildFailure && event["stopping"] != true:
-            if service == "opencode-router" && settings.router != .required { return nil }
             let code = event["code"]?.int64Value.flatMap { Int32(exactly: $0) } ?? 1
             return End(service: service, reason: "\(service) exited", exitCode: code == 0 ? 1 : code)
         default:

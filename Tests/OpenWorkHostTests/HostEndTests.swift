@@ -23,6 +23,16 @@ struct HostEndTests {
         #expect(HostMode.end(service: "opencode-router", what: "failed", event: failed, settings: required) != nil)
     }
 
+    @Test func aRouterExitEndsTheRunOnlyWhenTheRouterIsRequired() throws {
+        let exited: JSONValue = ["pid": 10, "code": 1]
+        let optional = try Self.settings(router: "optional")
+        #expect(HostMode.end(service: "opencode-router", what: "exited", event: exited, settings: optional) == nil)
+        let required = try Self.settings(router: "required")
+        #expect(HostMode.end(service: "opencode-router", what: "exited", event: exited, settings: required)?.exitCode == 1)
+        let asked: JSONValue = ["pid": 10, "code": 0, "stopping": true]
+        #expect(HostMode.end(service: "opencode-router", what: "exited", event: asked, settings: required) == nil)
+    }
+
     @Test func exitsEndTheRunOnlyWithExitOnChildFailureAndNotWhenAskedFor() throws {
         let exited: JSONValue = ["pid": 10, "code": 3]
         #expect(
