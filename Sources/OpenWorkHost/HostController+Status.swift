@@ -1,3 +1,4 @@
+import Foundation
 public import OpenWorkJSON
 import OpenWorkCore
 import OpenWorkSystem

@@ -1,4 +1,4 @@
-import Logging
+import OpenWorkJSON
 public import OpenWorkSystem
 import Synchronization
 

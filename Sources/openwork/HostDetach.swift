@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OpenWorkClient
+import OpenWorkCore
 import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkSystem
