@@ -114,8 +114,8 @@ let package = Package(
         .target(
             name: "OpenWorkDaemon",
             dependencies: [
-                "OpenWorkCore", "OpenWorkHost", "OpenWorkOperations", "OpenWorkClient", "OpenWorkSystem", "OpenWorkLogging",
-                "OpenWorkRPC", "OpenWorkJSON",
+                "OpenWorkCore", "OpenWorkHost", "OpenWorkOperations", "OpenWorkClient", "OpenWorkSystem",
+                "OpenWorkLogging", "OpenWorkRPC", "OpenWorkJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

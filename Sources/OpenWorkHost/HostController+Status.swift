@@ -1,6 +1,6 @@
 import Foundation
-public import OpenWorkJSON
 import OpenWorkCore
+public import OpenWorkJSON
 import OpenWorkSystem
 
 extension HostController {

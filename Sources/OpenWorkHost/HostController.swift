@@ -116,9 +116,9 @@ public actor HostController {
             logs.close()
         }
         becomeIdle()
+        if stopped { throw Self.stoppedWhileStarting }
         if case .failure(let error) = result { throw error }
-        if let end { throw OpenWorkError(.serviceStartFailed, "host mode ended while it started: \(end.reason)") }
-        throw Self.stoppedWhileStarting
+        throw OpenWorkError(.serviceStartFailed, "host mode ended while it started: \(end?.reason ?? "?")")
     }
 
     static let stoppedWhileStarting = OpenWorkError(

@@ -131,21 +131,26 @@ extension Operations {
             },
             RPCMethod(
                 "host.status",
-                summary: "Host mode's services (state, pid, url, port, health, restarts, uptime) and how to reach them.",
+                summary:
+                    "Host mode's services (state, pid, url, port, health, restarts, uptime) and how to reach them.",
                 description: """
                     `{running, state, runId, workspace, startedAt, uptimeMs, services:[{service, state, pid, url, \
                     port, healthy, restarts, lastExit, startedAt, uptimeMs}], connection, logs, lastEnd}`; \
                     `running:false, state:"stopped"` when none runs (`lastEnd` says why the last run ended, when it \
                     ended on its own). Credentials in `connection` are null unless `includeSecrets`.
                     """,
-                params: [RPCParameter("includeSecrets", "include the credentials", schema: ["type": "boolean"], required: false)],
+                params: [
+                    RPCParameter(
+                        "includeSecrets", "include the credentials", schema: ["type": "boolean"], required: false)
+                ],
                 result: RPCResultDescription("status", schema: ["type": "object"]), decoding: HostStatusParams.self
             ) { params in
                 try await need().status(includeSecrets: params.includeSecrets ?? false)
             },
             RPCMethod(
                 "host.stop",
-                summary: "Stops host mode's services (router, openwork-server, then opencode) and waits until they are gone.",
+                summary:
+                    "Stops host mode's services (router, openwork-server, then opencode) and waits until they are gone.",
                 description: """
                     `{stopped, services}`: `stopped:false` when no host ran. A host still starting is cut short \
                     (its start answers `host_stopped`). opencode gets the engine's own configuration back and \

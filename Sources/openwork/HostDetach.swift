@@ -79,7 +79,9 @@ enum HostDetach {
     static func daemonArguments(_ options: HostOptions, environment: [String: String]) -> [String] {
         let port = environment["OPENWORK_DAEMON_PORT"].flatMap { Int($0) } ?? 0
         var arguments = ["--daemon-host", "127.0.0.1", "--daemon-port", String(port)]
-        if let opencodeBin = options.opencodeBin { arguments += ["--opencode-bin", ServeOptions.absolute(opencodeBin)] }
+        if let opencodeBin = options.opencodeBin {
+            arguments += ["--opencode-bin", ServeOptions.absolute(opencodeBin)]
+        }
         return arguments + options.sidecar.arguments + options.approvals.arguments + options.log.arguments
     }
 }

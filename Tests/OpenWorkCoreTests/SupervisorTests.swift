@@ -148,6 +148,50 @@ struct SupervisorTests {
         await supervisor.stop()
     }
 
+    @Test("stop answers the callers still waiting for a ready child; a later caller starts it again")
+    func stopAnswersWaiters() async throws {
+        let supervisor = Supervisor(service(), events: events)
+        var feed = stream.makeAsyncIterator()
+        let waiter = Task { try await supervisor.readyEndpoint(within: .seconds(600)) }
+        try await next("svc.starting", on: &feed)
+        await supervisor.stop()
+        do {
+            _ = try await waiter.value
+            Issue.record("ready although stopped")
+        } catch let error as OpenWorkError {
+            #expect(error.code == .opencodeUnavailable)
+            #expect(error.message == "svc was stopped")
+        }
+        let later = Task { try await supervisor.readyEndpoint(within: .seconds(600)) }
+        try await next("svc.starting", on: &feed)
+        gate.open()
+        #expect(try await later.value.generation == 2)
+        await supervisor.stop()
+    }
+
+    @Test("replace stops the child and runs the new description, with the executable chosen so far, on demand")
+    func replaceDescription() async throws {
+        let supervisor = Supervisor(service(), events: events)
+        var feed = stream.makeAsyncIterator()
+        let first = Task { try await supervisor.readyEndpoint(within: .seconds(600)) }
+        try await next("svc.starting", on: &feed)
+        gate.open()
+        let pid = try await first.value.pid
+        var replacement = service("exec sleep 601")
+        replacement.executable = "/nonexistent"
+        await supervisor.replace(replacement)
+        #expect(FakeOpenCode.isGone(pid))
+        #expect(await supervisor.snapshot.phase == .stopped)
+        let second = Task { try await supervisor.readyEndpoint(within: .seconds(600)) }
+        try await next("svc.starting", on: &feed)
+        gate.open()
+        let child = try await second.value
+        #expect(child.pid != pid)
+        let line = (FileManager.default.contents(atPath: "/proc/\(child.pid)/cmdline") ?? Data())
+        #expect(String(decoding: line, as: UTF8.self).contains("601"), "the new description's arguments")
+        await supervisor.stop()
+    }
+
     @Test("stop during a long backoff ends the wait at once and spawns nothing more")
     func stopDuringBackoff() async throws {
         let supervisor = Supervisor(service("exit 3", floor: .seconds(3_600)), events: events)

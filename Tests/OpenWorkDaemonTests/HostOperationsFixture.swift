@@ -49,9 +49,10 @@ struct HostOperationsFixture {
 
     /// Runs `body`; every host service and opencode are stopped afterwards, whatever happened.
     func withHost<T: Sendable>(
-        serverBinary: String = HostOperationsFixture.server, _ body: (Context) async throws -> T
+        serverBinary: String = HostOperationsFixture.server, environment extra: [String: String] = [:],
+        _ body: (Context) async throws -> T
     ) async throws -> T {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
         for name in ["OPENWORK_WORKSPACE", "OPENWORK_RUN_ID", "OPENWORK_PORT", "OPENWORK_OPENCODE_PORT"] {
             environment[name] = nil
         }
@@ -72,7 +73,8 @@ struct HostOperationsFixture {
             var operations = Operations.Configuration(engine: engine)
             operations.host = host
             operations.environment = environment
-            let context = Context(engine: engine, host: host, dispatcher: Dispatcher(table: Operations.table(operations)))
+            let context = Context(
+                engine: engine, host: host, dispatcher: Dispatcher(table: Operations.table(operations)))
             do {
                 let result = try await body(context)
                 await host.stop()

@@ -171,3 +171,54 @@ struct HostOperationsTests {
         }
     }
 }
+
+/// The ways a start does not end with a running host, and the checks.
+@Suite("host mode operations: checks, failed and interrupted starts", .timeLimit(.minutes(5)))
+struct HostStartOutcomeTests {
+    let fixture: HostOperationsFixture
+
+    init() throws {
+        fixture = try HostOperationsFixture()
+    }
+
+    @Test("check and checkEvents run before host.start answers; the host keeps running afterwards")
+    func checksPass() async throws {
+        try await fixture.withHost { context in
+            let started = try await context.call(
+                "host.start", ["workspace": .string(fixture.workspace), "check": true, "checkEvents": true])
+            #expect(HostOperationsFixture.pids(started).count == 2)
+            #expect(try await context.call("host.status")["running"] == true)
+        }
+    }
+
+    @Test("a server that fails verification fails the start, and nothing of the run is left")
+    func failedStartLeavesNothing() async throws {
+        try await fixture.withHost(environment: ["FAKE_OPENWORK_WRONG_CREDENTIALS": "1"]) { context in
+            let error = await context.failure("host.start", ["workspace": .string(fixture.workspace)])
+            let kind = error?.kind ?? "none"
+            #expect(["service_start_failed", "service_unavailable"].contains(kind), "\(kind)")
+            let status = try await context.call("host.status")
+            #expect(status["running"] == false)
+            #expect(await context.engine.supervisor.snapshot.pid == nil, "opencode stopped with the run")
+            #expect(OwnedProcesses.marked(owner: fixture.dataDirectory.path).isEmpty)
+        }
+    }
+
+    @Test("host.stop while openwork-server starts cuts the start short: it answers host_stopped, nothing is left")
+    func stopWhileStarting() async throws {
+        try await fixture.withHost(environment: ["FAKE_OPENWORK_START_DELAY_MS": "600000"]) { context in
+            let start = Task { await context.failure("host.start", ["workspace": .string(fixture.workspace)]) }
+            // Until openwork-server runs (and cannot be ready for ten minutes).
+            let running = try await FakeOpenCode.eventually(within: .seconds(60)) {
+                let status = try await context.call("host.status")
+                return status["state"] == "starting" && HostOperationsFixture.pids(status)["openwork-server"] != nil
+            }
+            #expect(running)
+            let stopped = try await context.call("host.stop")
+            #expect(stopped["stopped"] == true)
+            #expect(await start.value?.kind == "host_stopped")
+            #expect(try await context.call("host.status")["state"] == "stopped")
+            #expect(OwnedProcesses.marked(owner: fixture.dataDirectory.path).isEmpty)
+        }
+    }
+}

@@ -135,6 +135,8 @@ extension Supervisor {
         if case .failed(let failure) = state {
             return .failure(unavailable("\(service.name) has failed: \(failure.reason)"))
         }
+        // Stopped on request: nothing will start for the callers still waiting (a new caller starts it again).
+        if case .stopped = state, demand == .stop { return .failure(unavailable("\(service.name) was stopped")) }
         return nil
     }
 

@@ -87,6 +87,7 @@ public actor Supervisor {
     }
 
     /// Stops the child (see ``ServiceDescription/StopSequence``) and supervision; waits until both are gone.
+    /// Callers still waiting for a ready child get the unavailable error ("was stopped") instead of their deadline.
     public func stop() async {
         demand = .stop
         switch state {
