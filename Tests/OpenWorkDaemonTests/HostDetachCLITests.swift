@@ -96,6 +96,43 @@ struct HostDetachCLITests {
         }
     }
 
+    @Test("openwork events follows the services' events (service.*, host.*) through the daemon's event stream")
+    func eventsThroughTheDaemon() async throws {
+        let fixture = try DaemonFixture("detach-events")
+        let workspace = try fixture.root.makeDirectories("w/site")[0]
+        let owner = DataDirectory(path: fixture.dataDirectory).path
+        try await fixture.scoped {
+            defer { Self.killMarked(owner) }
+            #expect(try await fixture.json(["daemon", "start"], extraEnvironment: Self.server).value["ok"] == true)
+            let events = try TestProcess(
+                DaemonFixture.openwork,
+                ["events", "--types", "service.*,host.*", "--data-dir", fixture.dataDirectory],
+                environment: fixture.environment)
+            #expect(try await events.readErrorLine(within: .seconds(30))?.contains("following events") == true)
+            let detached = try await fixture.openwork(["serve", "--detach", "--workspace", workspace])
+            #expect(detached.exit.code == 0, "\(detached.errors)")
+            var seen: [String] = []
+            while !(seen.contains("host.started") && seen.contains("service.ready openwork-server")) {
+                let line = try #require(try await events.readLine(within: .seconds(60)))
+                let event = try JSONValue(parsing: line)
+                let type = event["type"]?.stringValue ?? "?"
+                seen.append(event["service"]?.stringValue.map { type + " " + $0 } ?? type)
+            }
+            #expect(
+                seen.filter { $0.hasPrefix("service.") }.prefix(4) == [
+                    "service.starting opencode", "service.ready opencode", "service.starting openwork-server",
+                    "service.ready openwork-server",
+                ])
+            #expect(try await fixture.json(["stop"]).value["stopped"] == true)
+            while !seen.contains("host.stopped") {
+                let line = try #require(try await events.readLine(within: .seconds(60)))
+                seen.append(try JSONValue(parsing: line)["type"]?.stringValue ?? "?")
+            }
+            #expect(try await fixture.json(["daemon", "stop"]).value["ok"] == true)
+            #expect(try await events.waitForExit(within: .seconds(30)).code == 0)
+        }
+    }
+
     /// Whatever happened, nothing of the data directory outlives the test.
     static func killMarked(_ owner: String) {
         for process in OwnedProcesses.marked(owner: owner) { kill(-process.group, SIGKILL) }
