@@ -32,6 +32,7 @@ extension RESTRoute {
         RESTRoute("GET", "/approvals", "approvals.list", params: .object(query: ["workspace", "cwd"])),
         RESTRoute(
             "POST", "/approvals/:id", "approvals.reply", params: .object(query: []),
-            notes: "`{reply, message?}`; 404 for `approval_not_found`"),
+            notes: "`{reply, message?}` (a permission) or `{answer}`, `{answers}`, `{reply: \"reject\"}` (a question); "
+                + "404 for `approval_not_found`"),
     ]
 }
