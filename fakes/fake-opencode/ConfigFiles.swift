@@ -3,9 +3,9 @@ import OpenWorkJSON
 
 /// Reading and writing the config files an instance sees.
 ///
-/// The merged config is opencode's defaults, then every `opencode.json` from the worktree down to the
-/// directory (inner files win), then `<directory>/config.json` (the file `PATCH /config` writes). JSONC files
-/// are not read.
+/// The merged config is opencode's defaults, then the global config (`PATCH /global/config`), then every
+/// `opencode.json` from the worktree down to the directory (inner files win), then `<directory>/config.json` (the
+/// file `PATCH /config` writes). JSONC files are not read.
 enum ConfigFiles {
     static func defaults(username: String) -> JSONValue {
         [
@@ -18,10 +18,10 @@ enum ConfigFiles {
         ]
     }
 
-    static func load(directory: String, worktree: String, username: String) throws(InstanceBooter.Failure)
-        -> JSONValue
+    static func load(directory: String, worktree: String, username: String, global: JSONValue = [:])
+        throws(InstanceBooter.Failure) -> JSONValue
     {
-        var config = defaults(username: username)
+        var config = deepMerge(defaults(username: username), global)
         let layers = DirectoryResolver.ancestors(of: directory, upTo: worktree).reversed().map { $0 + "/opencode.json" }
         for path in layers + [patchFile(for: directory)] {
             guard let contents = FileManager.default.contents(atPath: path) else { continue }

@@ -2,7 +2,8 @@ import OpenWorkJSON
 import Synchronization
 
 /// Fans events out to the open event streams: `/event` streams see their own directory's events as
-/// `{type, properties}`, `/global/event` streams see every event wrapped as `{directory, project?, payload}`.
+/// `{id, type, properties}`, `/global/event` streams see every event wrapped as `{directory, project?, payload}`.
+/// Every frame gets its own ascending `evt_…` id, heartbeats and `server.connected` included (opencode ≥ 1.14.43).
 ///
 /// Each subscription is an `AsyncStream` that already holds its `server.connected` frame. Ending a directory's
 /// streams (after its instance is disposed) or closing the bus (at shutdown) finishes the streams; the
@@ -19,10 +20,6 @@ final class EventFeed: Sendable {
         let frames: AsyncStream<JSONValue>
         /// Feeds this subscription only (heartbeats).
         let continuation: AsyncStream<JSONValue>.Continuation
-
-        var heartbeat: JSONValue {
-            EventFeed.frame(type: "server.heartbeat", properties: [:], for: scope)
-        }
     }
 
     private struct State {
@@ -32,11 +29,18 @@ final class EventFeed: Sendable {
     }
 
     private let state = Mutex(State())
+    private let identifiers: IdentifierGenerator
+    private let clock: WallClock
+
+    init(identifiers: IdentifierGenerator, clock: WallClock) {
+        self.identifiers = identifiers
+        self.clock = clock
+    }
 
     /// A new stream for `scope`, starting with its `server.connected` frame; already finished after `close()`.
     func subscribe(_ scope: Scope) -> Subscription {
         let (frames, continuation) = AsyncStream<JSONValue>.makeStream()
-        continuation.yield(Self.frame(type: "server.connected", properties: [:], for: scope))
+        continuation.yield(frame(type: "server.connected", properties: [:], for: scope))
         let id: Int? = state.withLock { state in
             guard !state.closed else { return nil }
             state.nextID += 1
@@ -59,12 +63,12 @@ final class EventFeed: Sendable {
 
     /// Delivers an instance event to `directory`'s streams and to every global stream.
     func publish(type: String, properties: JSONValue, directory: String, project: String?) {
-        let payload = Self.payload(type: type, properties: properties)
-        var wrapped: JSONValue = ["directory": .string(directory), "payload": payload]
+        let event = payload(type: type, properties: properties)
+        var wrapped: JSONValue = ["directory": .string(directory), "payload": event]
         if let project { wrapped["project"] = .string(project) }
         for (scope, continuation) in subscribers() {
             switch scope {
-            case .directory(let target) where target == directory: continuation.yield(payload)
+            case .directory(let target) where target == directory: continuation.yield(event)
             case .global: continuation.yield(wrapped)
             case .directory: continue
             }
@@ -73,7 +77,7 @@ final class EventFeed: Sendable {
 
     /// Delivers a server-wide event (like `global.disposed`) to the global streams, as directory `global`.
     func publishGlobal(type: String, properties: JSONValue) {
-        let wrapped: JSONValue = ["directory": "global", "payload": Self.payload(type: type, properties: properties)]
+        let wrapped: JSONValue = ["directory": "global", "payload": payload(type: type, properties: properties)]
         for (scope, continuation) in subscribers() where scope == .global {
             continuation.yield(wrapped)
         }
@@ -114,13 +118,18 @@ final class EventFeed: Sendable {
         state.withLock { state in state.subscribers.values.map { ($0.scope, $0.continuation) } }
     }
 
-    static func payload(type: String, properties: JSONValue) -> JSONValue {
-        ["type": .string(type), "properties": properties]
+    /// An event with a fresh id: `{id, type, properties}`.
+    func payload(type: String, properties: JSONValue) -> JSONValue {
+        [
+            "id": .string(identifiers.ascending(.event, at: clock.milliseconds())),
+            "type": .string(type),
+            "properties": properties,
+        ]
     }
 
     /// A frame as a stream of `scope` shows it: bare on `/event`, under `payload` on `/global/event`.
-    static func frame(type: String, properties: JSONValue, for scope: Scope) -> JSONValue {
-        let payload = payload(type: type, properties: properties)
-        return scope == .global ? ["payload": payload] : payload
+    func frame(type: String, properties: JSONValue, for scope: Scope) -> JSONValue {
+        let event = payload(type: type, properties: properties)
+        return scope == .global ? ["payload": event] : event
     }
 }

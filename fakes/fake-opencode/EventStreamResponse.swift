@@ -29,7 +29,9 @@ enum EventStreamResponse {
                         group.addTask {
                             while true {
                                 try await Task.sleep(for: server.knobs.heartbeatInterval)
-                                subscription.continuation.yield(subscription.heartbeat)
+                                subscription.continuation.yield(
+                                    server.bus.frame(type: "server.heartbeat", properties: [:], for: subscription.scope)
+                                )
                             }
                         }
                         var first = true

@@ -62,6 +62,10 @@ struct FakeResponder: HTTPResponder {
                     header: headers[DirectoryResolver.headerName],
                     workingDirectory: server.workingDirectory
                 )
+                // As upstream: the directory a session was created in wins over the request's.
+                if let id = route.sessionID, let stored = server.sessions.session(id)?["directory"]?.stringValue {
+                    directory = stored
+                }
             }
             var call = Call(method: method, path: path, query: query)
             if ["POST", "PUT", "PATCH", "DELETE"].contains(method) {

@@ -9,8 +9,11 @@ struct FakeServer: Sendable {
     let workingDirectory: String
     let paths: ServerPaths
     let clock: WallClock
-    let bus = EventFeed()
+    let bus: EventFeed
     let sessions = SessionStore()
+    let work: SessionWork
+    let globalConfig = GlobalConfig()
+    let questionAnswers = QuestionAnswers()
     let identifiers = IdentifierGenerator()
     let streams = ActiveStreams()
     let registry: InstanceRegistry
@@ -40,13 +43,21 @@ struct FakeServer: Sendable {
         self.workingDirectory = workingDirectory
         self.paths = ServerPaths(environment: environment)
         self.clock = clock
+        let bus = EventFeed(identifiers: identifiers, clock: clock)
+        let work = SessionWork(bus: bus, identifiers: identifiers, clock: clock, busyTime: knobs.promptBusyTime)
+        self.bus = bus
+        self.work = work
         let booter = InstanceBooter(
             delay: knobs.bootDelay,
             failPattern: knobs.failBootPattern,
             clock: clock,
-            username: environment["USER"] ?? "opencode"
+            username: environment["USER"] ?? "opencode",
+            holdingBytes: knobs.instanceMemoryMiB << 20,
+            globalConfig: globalConfig
         )
-        self.registry = InstanceRegistry(booter: booter, bus: bus, clock: clock)
+        self.registry = InstanceRegistry(booter: booter, bus: bus, clock: clock) { directory in
+            await work.abandon(directory: directory)
+        }
         self.faults = FaultInjector(
             plan: .init(crashAfterRequests: knobs.crashAfterRequests, hangAfterRequests: knobs.hangAfterRequests)
         )

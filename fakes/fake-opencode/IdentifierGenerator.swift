@@ -3,11 +3,16 @@ import Synchronization
 /// opencode's identifiers: `<prefix>_<12 hex><14 base62>`.
 ///
 /// The 12 hex digits encode `milliseconds * 0x1000 + counter` in 6 bytes, bit-inverted for descending ids
-/// (sessions, so that the newest sorts first); the 14 base62 characters are random.
+/// (sessions, so that the newest sorts first); the 14 base62 characters are random. One generator serves every
+/// prefix, so ids of one kind created in one millisecond still sort in creation order.
 final class IdentifierGenerator: Sendable {
     enum Prefix: String, Sendable {
         case session = "ses"
         case permission = "per"
+        case question = "que"
+        case message = "msg"
+        case part = "prt"
+        case event = "evt"
     }
 
     private struct State {

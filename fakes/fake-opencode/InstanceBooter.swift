@@ -14,6 +14,9 @@ struct InstanceBooter: Sendable {
     var failPattern: String?
     var clock: WallClock = .system
     var username: String = "opencode"
+    /// What each instance holds in memory (`FAKE_OPENCODE_INSTANCE_MEMORY_MIB`).
+    var holdingBytes = 0
+    var globalConfig = GlobalConfig()
 
     func boot(_ directory: String) async throws -> Instance {
         if delay > .zero { try await Task.sleep(for: delay) }
@@ -24,13 +27,15 @@ struct InstanceBooter: Sendable {
             )
         }
         let worktree = DirectoryResolver.worktree(of: directory) { FileManager.default.fileExists(atPath: $0) }
-        let config = try ConfigFiles.load(directory: directory, worktree: worktree, username: username)
+        let config = try ConfigFiles.load(
+            directory: directory, worktree: worktree, username: username, global: globalConfig.current)
         return Instance(
             directory: directory,
             worktree: worktree,
             projectID: Self.projectID(worktree: worktree),
             config: config,
-            createdAt: clock.milliseconds()
+            createdAt: clock.milliseconds(),
+            holdingBytes: holdingBytes
         )
     }
 

@@ -22,15 +22,21 @@ actor InstanceRegistry {
     private let booter: InstanceBooter
     private let bus: EventFeed
     private let clock: WallClock
+    /// Called when an instance has been torn down, before its disposal is published.
+    private let onDispose: @Sendable (String) async -> Void
     private var entries: [String: Entry] = [:]
     private var records: [String: Record] = [:]
     private var disposals: [(directory: String, time: Int64)] = []
     private var shuttingDown = false
 
-    init(booter: InstanceBooter, bus: EventFeed, clock: WallClock) {
+    init(
+        booter: InstanceBooter, bus: EventFeed, clock: WallClock,
+        onDispose: @escaping @Sendable (String) async -> Void = { _ in }
+    ) {
         self.booter = booter
         self.bus = bus
         self.clock = clock
+        self.onDispose = onDispose
     }
 
     /// The instance of `directory`, booting it (or joining the boot in progress) when there is none.
@@ -77,6 +83,7 @@ actor InstanceRegistry {
             instance = booted
         }
         await instance.tearDown()
+        await onDispose(directory)
         disposals.append((directory, clock.milliseconds()))
         bus.publish(
             type: "server.instance.disposed",
@@ -113,6 +120,7 @@ actor InstanceRegistry {
                 "bootCount": .integer(Int64(records[directory]?.bootCount ?? 0)),
                 "projectID": .string(instance.projectID),
                 "worktree": .string(instance.worktree),
+                "heldBytes": .integer(Int64(instance.heldBytes)),
             ]
         }
         let booting: [JSONValue] = entries.keys.sorted().compactMap { directory in

@@ -8,6 +8,8 @@ import OpenWorkJSON
 /// - `POST /__fake/permission {directory, permission, patterns, sessionID?, always?, metadata?, tool?}`: boots
 ///   the directory's instance if needed, queues a permission request there, publishes `permission.asked`,
 ///   and returns the request (`quiet: true`: queued without the event, as if asked while nobody listened);
+/// - `POST /__fake/question {directory, questions, sessionID?, tool?, quiet?}`: the same for a question request
+///   (`question.asked`); every answer the fake then receives is listed in the state's `questionAnswers`;
 /// - `POST /__fake/drop-streams`: ends every `/global/event` stream (clients must reconnect).
 struct Introspection: Sendable {
     let server: FakeServer
@@ -18,9 +20,10 @@ struct Introspection: Sendable {
             return .json(status: 200, await state())
         case .fakeDropStreams:
             return .json(status: 200, ["dropped": .integer(Int64(server.bus.endGlobalStreams()))])
-        case .fakePermission:
+        case .fakePermission, .fakeQuestion:
             do {
-                return try await askPermission(call.jsonObjectBody())
+                let body = try call.jsonObjectBody()
+                return route == .fakeQuestion ? try await askQuestion(body) : try await askPermission(body)
             } catch let rejection as Reply.Rejection {
                 return .badRequest(rejection, input: (try? JSONValue(parsing: call.body)) ?? .null)
             } catch let failure as InstanceBooter.Failure {
@@ -40,28 +43,22 @@ struct Introspection: Sendable {
         state["requestCount"] = .integer(Int64(server.faults.requestCount))
         state["grandchildPid"] = server.grandchildPID.map { .integer(Int64($0)) } ?? .null
         state["openEventStreams"] = .integer(Int64(server.bus.subscriberCount))
+        state["questionAnswers"] = .array(server.questionAnswers.all)
+        state["residentBytes"] = SystemCalls.residentBytes().map { .integer(Int64($0)) } ?? .null
         return state
     }
 
     private func askPermission(_ body: [String: JSONValue]) async throws -> Reply {
-        guard let rawDirectory = body["directory"]?.stringValue, !rawDirectory.isEmpty else {
-            throw Reply.Rejection(message: "directory: expected a non-empty string", path: ["directory"])
-        }
+        let instance = try await instance(body)
         guard let permission = body["permission"]?.stringValue else {
             throw Reply.Rejection(message: "permission: expected a string", path: ["permission"])
         }
         let patterns = try Self.strings(body["patterns"], name: "patterns") ?? []
         let always = try Self.strings(body["always"], name: "always") ?? patterns
-        let directory = DirectoryResolver.absolute(rawDirectory, relativeTo: server.workingDirectory)
-        let instance = try await server.registry.instance(for: directory)
         let now = server.clock.milliseconds()
-        let sessionID =
-            body["sessionID"]?.stringValue ?? server.sessions.list(inProject: instance.projectID).first?["id"]?
-            .stringValue
-            ?? server.identifiers.descending(.session, at: now)
         let request = PermissionQueue.Request(
             id: server.identifiers.ascending(.permission, at: now),
-            sessionID: sessionID,
+            sessionID: sessionID(body, instance: instance, at: now),
             permission: permission,
             patterns: patterns,
             metadata: body["metadata"] ?? [:],
@@ -71,6 +68,36 @@ struct Introspection: Sendable {
         await instance.ask(request)
         if body["quiet"] != .bool(true) { Routes(server: server).publish("permission.asked", request.json, instance) }
         return .json(status: 200, request.json)
+    }
+
+    private func askQuestion(_ body: [String: JSONValue]) async throws -> Reply {
+        let instance = try await instance(body)
+        let questions = try QuestionQueue.questions(body["questions"])
+        let now = server.clock.milliseconds()
+        let request = QuestionQueue.Request(
+            id: server.identifiers.ascending(.question, at: now),
+            sessionID: sessionID(body, instance: instance, at: now),
+            questions: questions,
+            tool: body["tool"]
+        )
+        await instance.ask(request)
+        if body["quiet"] != .bool(true) { Routes(server: server).publish("question.asked", request.json, instance) }
+        return .json(status: 200, request.json)
+    }
+
+    /// The instance of the body's `directory`, booted when needed.
+    private func instance(_ body: [String: JSONValue]) async throws -> Instance {
+        guard let rawDirectory = body["directory"]?.stringValue, !rawDirectory.isEmpty else {
+            throw Reply.Rejection(message: "directory: expected a non-empty string", path: ["directory"])
+        }
+        let directory = DirectoryResolver.absolute(rawDirectory, relativeTo: server.workingDirectory)
+        return try await server.registry.instance(for: directory)
+    }
+
+    /// The body's `sessionID`, else the project's newest session, else a fresh id.
+    private func sessionID(_ body: [String: JSONValue], instance: Instance, at now: Int64) -> String {
+        body["sessionID"]?.stringValue ?? server.sessions.newest(inProject: instance.projectID)?["id"]?.stringValue
+            ?? server.identifiers.descending(.session, at: now)
     }
 
     private static func strings(_ value: JSONValue?, name: String) throws(Reply.Rejection) -> [String]? {

@@ -49,6 +49,10 @@ struct Knobs: Equatable, Sendable {
     var requestLogPath: String?
     /// `POST /permission/:id/reply` is 404, as in builds that only had the legacy session route.
     var legacyPermissionsOnly = false
+    /// How long a prompt (`POST /session/:id/prompt_async`) keeps its session busy.
+    var promptBusyTime: Duration = .milliseconds(50)
+    /// How much memory each warm instance holds (allocated and written), in MiB.
+    var instanceMemoryMiB = 0
 
     struct Invalid: Error, Equatable, CustomStringConvertible {
         var description: String
@@ -77,6 +81,8 @@ struct Knobs: Equatable, Sendable {
         "INTROSPECTION": "a boolean",
         "LOG": "a file path",
         "LEGACY_PERMISSIONS_ONLY": "a boolean",
+        "PROMPT_BUSY_MS": "milliseconds",
+        "INSTANCE_MEMORY_MIB": "a whole number of MiB (at most 4096)",
     ]
 
     init() {}
@@ -119,6 +125,10 @@ struct Knobs: Equatable, Sendable {
             guard heartbeatInterval > .zero else { throw Self.invalid(name, value) }
         case "INTROSPECTION": introspection = try Self.boolean(name, value)
         case "LOG": requestLogPath = value.isEmpty ? nil : value
+        case "PROMPT_BUSY_MS": promptBusyTime = try Self.milliseconds(name, value)
+        case "INSTANCE_MEMORY_MIB":
+            instanceMemoryMiB = try Self.count(name, value)
+            guard instanceMemoryMiB <= 4096 else { throw Self.invalid(name, value) }
         default: throw Invalid(description: "unknown knob \(Self.prefix)\(name)")
         }
     }

@@ -7,10 +7,12 @@ enum Reply: Sendable {
     case unauthorized
     case events(EventFeed.Subscription)
 
-    /// A request that does not fit its route: answered 400.
+    /// A request that does not fit its route: answered 400, or 404 `NotFoundError` when `notFound` (a session
+    /// the route names does not exist).
     struct Rejection: Error, Sendable {
         var message: String
         var path: [String] = []
+        var notFound = false
     }
 
     /// opencode's named error shape: `{"name": …, "data": {…}}`.

@@ -1,6 +1,8 @@
 import OpenWorkJSON
 
 /// The handlers of opencode's routes: from a ``Call`` (already authenticated) to a ``Reply``.
+///
+/// Session routes are in `Routes+Sessions.swift`, permission and question routes in `Routes+Waiting.swift`.
 struct Routes: Sendable {
     let server: FakeServer
 
@@ -10,14 +12,25 @@ struct Routes: Sendable {
         case .health:
             return .json(status: 200, ["healthy": true, "version": .string(server.version)])
         case .globalDispose:
-            await server.registry.disposeAll()
-            server.bus.publishGlobal(type: "global.disposed", properties: [:])
+            await disposeAll()
             return .json(status: 200, true)
         case .globalEvent:
             return .events(server.bus.subscribe(.global))
+        case .getGlobalConfig:
+            return .json(status: 200, server.globalConfig.current)
+        case .patchGlobalConfig:
+            let patch: [String: JSONValue]
+            do {
+                patch = try call.jsonObjectBody()
+            } catch {
+                return .badRequest(error, input: (try? JSONValue(parsing: call.body)) ?? .null)
+            }
+            let merged = server.globalConfig.merge(.object(patch))
+            await disposeAll()
+            return .json(status: 200, merged)
         case .doc:
             return .json(status: 200, OpenAPIDocument.make())
-        case .fakeState, .fakePermission, .fakeDropStreams:
+        case .fakeState, .fakePermission, .fakeQuestion, .fakeDropStreams:
             return await Introspection(server: server).reply(to: call, route: route)
         default:
             guard let directory else { return .unknownError("no directory for \(call.path)") }
@@ -33,6 +46,8 @@ struct Routes: Sendable {
             }
             do {
                 return try await reply(to: call, route: route, instance: instance)
+            } catch  where error.notFound {
+                return .notFound(error.message)
             } catch {
                 return .badRequest(error, input: (try? JSONValue(parsing: call.body)) ?? .null)
             }
@@ -69,76 +84,35 @@ struct Routes: Sendable {
             }
             await server.registry.dispose(directory)
             return .json(status: 200, patch)
-        case .listSessions:
-            return .json(status: 200, .array(server.sessions.list(inProject: instance.projectID)))
-        case .createSession:
-            return try createSession(call, instance: instance)
-        case .getSession(let id):
-            try Self.validate(id, as: .session, name: "sessionID")
-            guard let session = server.sessions.session(id, inProject: instance.projectID) else {
-                return .notFound("Session not found: \(id)")
+        case .currentProject:
+            var project: JSONValue = [
+                "id": .string(instance.projectID),
+                "worktree": .string(instance.worktree),
+                "time": ["created": .integer(instance.createdAt), "updated": .integer(instance.createdAt)],
+                "sandboxes": [],
+            ]
+            if instance.worktree != "/" { project["vcs"] = "git" }
+            return .json(status: 200, project)
+        case .vcs:
+            guard let branch = GitHead.branch(worktree: instance.worktree) else {
+                return .json(status: 200, [:])
             }
-            return .json(status: 200, session)
-        case .deleteSession(let id):
-            try Self.validate(id, as: .session, name: "sessionID")
-            guard let session = server.sessions.remove(id, inProject: instance.projectID) else {
-                return .notFound("Session not found: \(id)")
-            }
-            publish("session.deleted", ["info": session], instance)
-            return .json(status: 200, true)
-        case .listPermissions:
-            return .json(status: 200, .array(await instance.pendingPermissions()))
-        case .replyPermission(let id):
-            if server.knobs.legacyPermissionsOnly { return .notFound("Route not found: \(call.method) \(call.path)") }
-            try Self.validate(id, as: .permission, name: "requestID")
-            let body = try call.jsonObjectBody()
-            let reply = try Self.permissionReply(body["reply"], name: "reply")
-            if let message = body["message"], message.stringValue == nil {
-                throw Reply.Rejection(message: "Expected string, received \(message.typeName)", path: ["message"])
-            }
-            await replyPermission(reply, to: id, instance: instance)
-            return .json(status: 200, true)
-        case .legacyReplyPermission(let sessionID, let id):
-            try Self.validate(sessionID, as: .session, name: "sessionID")
-            try Self.validate(id, as: .permission, name: "permissionID")
-            let reply = try Self.permissionReply(try call.jsonObjectBody()["response"], name: "response")
-            await replyPermission(reply, to: id, instance: instance)
-            return .json(status: 200, true)
+            return .json(status: 200, ["branch": .string(branch)])
+        case .listSessions, .createSession, .sessionStatus, .getSession, .deleteSession, .updateSession,
+            .sessionChildren, .promptAsync, .abortSession, .sessionMessages:
+            return try await sessionReply(to: call, route: route, instance: instance)
+        case .listPermissions, .replyPermission, .legacyReplyPermission, .listQuestions, .replyQuestion,
+            .rejectQuestion:
+            return try await waitingReply(to: call, route: route, instance: instance)
         default:
             return .notFound("Route not found: \(call.method) \(call.path)")
         }
     }
 
-    private func createSession(_ call: Call, instance: Instance) throws(Reply.Rejection) -> Reply {
-        let body = try call.jsonObjectBody()
-        for key in ["title", "parentID"] {
-            if let value = body[key], value.stringValue == nil {
-                throw Reply.Rejection(message: "Expected string, received \(value.typeName)", path: [key])
-            }
-        }
-        let parentID = body["parentID"]?.stringValue
-        if let parentID { try Self.validate(parentID, as: .session, name: "parentID") }
-        let now = server.clock.milliseconds()
-        let session = Session.make(
-            id: server.identifiers.descending(.session, at: now),
-            slug: Session.randomSlug(),
-            projectID: instance.projectID,
-            directory: instance.directory,
-            version: server.version,
-            title: body["title"]?.stringValue,
-            parentID: parentID,
-            createdAt: now
-        )
-        server.sessions.insert(session, inProject: instance.projectID)
-        publish("session.created", ["info": session], instance)
-        publish("session.updated", ["info": session], instance)
-        return .json(status: 200, session)
-    }
-
-    private func replyPermission(_ reply: PermissionQueue.Reply, to id: String, instance: Instance) async {
-        for replied in await instance.reply(reply, to: id) {
-            publish("permission.replied", replied, instance)
-        }
+    /// Disposes every instance, then announces `global.disposed` on `/global/event`.
+    private func disposeAll() async {
+        await server.registry.disposeAll()
+        server.bus.publishGlobal(type: "global.disposed", properties: [:])
     }
 
     /// Publishes an event of `instance`'s directory.
@@ -151,7 +125,7 @@ struct Routes: Sendable {
         )
     }
 
-    private static func validate(_ id: String, as prefix: IdentifierGenerator.Prefix, name: String)
+    static func validate(_ id: String, as prefix: IdentifierGenerator.Prefix, name: String)
         throws(Reply.Rejection)
     {
         guard id.hasPrefix(prefix.rawValue) else {
@@ -159,13 +133,10 @@ struct Routes: Sendable {
         }
     }
 
-    private static func permissionReply(_ value: JSONValue?, name: String) throws(Reply.Rejection)
-        -> PermissionQueue.Reply
-    {
-        guard let text = value?.stringValue, let reply = PermissionQueue.Reply(rawValue: text) else {
-            let options = PermissionQueue.Reply.allCases.map { "'\($0.rawValue)'" }.joined(separator: " | ")
-            throw Reply.Rejection(message: "Invalid option: expected one of \(options)", path: [name])
+    /// Rejects a member of `body` that is present but not a string.
+    static func requireOptionalString(_ body: [String: JSONValue], _ key: String) throws(Reply.Rejection) {
+        if let value = body[key], value.stringValue == nil {
+            throw Reply.Rejection(message: "Expected string, received \(value.typeName)", path: [key])
         }
-        return reply
     }
 }

@@ -10,6 +10,7 @@ enum Session {
         version: String,
         title: String?,
         parentID: String?,
+        permission: [PermissionRule]? = nil,
         createdAt milliseconds: Int64
     ) -> JSONValue {
         var session: JSONValue = [
@@ -22,7 +23,44 @@ enum Session {
             "time": ["created": .integer(milliseconds), "updated": .integer(milliseconds)],
         ]
         if let parentID { session["parentID"] = .string(parentID) }
+        if let permission { session["permission"] = .array(permission.map(\.json)) }
         return session
+    }
+
+    /// One rule of a session's `permission` ruleset: `{permission, pattern, action}`.
+    struct PermissionRule: Equatable, Sendable {
+        enum Action: String, Sendable, CaseIterable {
+            case allow, deny, ask
+        }
+
+        var permission: String
+        var pattern: String
+        var action: Action
+
+        var json: JSONValue {
+            ["permission": .string(permission), "pattern": .string(pattern), "action": .string(action.rawValue)]
+        }
+
+        /// Reads a ruleset as `POST /session` receives it; anything else is rejected with the offending path.
+        static func ruleset(_ value: JSONValue) throws(Reply.Rejection) -> [PermissionRule] {
+            guard let items = value.arrayValue else {
+                throw Reply.Rejection(message: "Expected array, received \(value.typeName)", path: ["permission"])
+            }
+            var rules: [PermissionRule] = []
+            for (index, item) in items.enumerated() {
+                let at = ["permission", String(index)]
+                guard let permission = item["permission"]?.stringValue, let pattern = item["pattern"]?.stringValue
+                else {
+                    throw Reply.Rejection(message: "Expected {permission, pattern, action} strings", path: at)
+                }
+                guard let text = item["action"]?.stringValue, let action = Action(rawValue: text) else {
+                    let options = Action.allCases.map { "'\($0.rawValue)'" }.joined(separator: " | ")
+                    throw Reply.Rejection(message: "Invalid option: expected one of \(options)", path: at + ["action"])
+                }
+                rules.append(PermissionRule(permission: permission, pattern: pattern, action: action))
+            }
+            return rules
+        }
     }
 
     /// A random `adjective-noun` slug like opencode's.

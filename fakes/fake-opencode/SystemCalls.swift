@@ -51,6 +51,20 @@ enum SystemCalls {
 
     static var processID: Int32 { getpid() }
 
+    /// This process's resident memory in bytes (`/proc/self/statm`), `nil` where there is no procfs.
+    static func residentBytes() -> Int? {
+        let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[..<count], as: UTF8.self)
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     /// Ends the process without running exit handlers: what a crash looks like from outside, and a shutdown
     /// that cannot race with the event loop threads.
     static func exitImmediately(_ code: Int32) -> Never {
