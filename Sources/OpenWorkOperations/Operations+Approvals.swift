@@ -114,10 +114,10 @@ extension Operations {
                     return try await client.reply(params.id, allow: answer == "allow")
                 }
                 let approvals = try need().approvals
+                let request = await approvals.request(of: params.id)
                 let response: ApprovalResponse
-                do {
-                    response = try ApprovalResponse.resolve(
-                        given, id: params.id, for: await approvals.request(of: params.id))
+                do throws(ApprovalResponse.Invalid) {
+                    response = try ApprovalResponse.resolve(given, id: params.id, for: request)
                 } catch {
                     throw RPCError.invalidParams(error.message)
                 }

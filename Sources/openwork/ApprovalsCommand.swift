@@ -121,15 +121,15 @@ struct ApprovalsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reply",
             abstract: "Answer a pending approval (approvals.reply); the flag may come before or after the id.",
-            discussion: """
-                A permission takes --allow, --deny (or --reject) or --always. A question (source \
-                opencode-question) takes --answer TEXT, which answers every question of the request with TEXT \
-                (one of its options' labels, or free text), or --reject. --json: {"ok":true,"id",…}.
-                """,
             // The parser lists the flags of one choice side by side, as if each were required.
             usage: """
                 openwork approvals reply <id> (--allow | --deny | --reject | --always | --answer <text>) \
                 [--message <message>] [<options>]
+                """,
+            discussion: """
+                A permission takes --allow, --deny (or --reject) or --always. A question (source \
+                opencode-question) takes --answer TEXT, which answers every question of the request with TEXT \
+                (one of its options' labels, or free text), or --reject. --json: {"ok":true,"id",…}.
                 """)
         @OptionGroup var common: DataDirOptions
         @OptionGroup var daemon: AutoStartOptions

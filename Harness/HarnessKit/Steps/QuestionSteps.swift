@@ -1,5 +1,5 @@
 import Foundation
-import OpenWorkJSON
+public import OpenWorkJSON
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

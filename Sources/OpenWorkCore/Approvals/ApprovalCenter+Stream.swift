@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import OpenWorkJSON
+import OpenWorkSystem
 
 /// Following the engine's events (warm directories, opencode's exits) and opencode's `/global/event` stream.
 extension ApprovalCenter {
