@@ -16,6 +16,7 @@ struct OpenCodeQuestionsTests {
         defer { Task { await setup.session.stop() } }
         let session = setup.session
         let baseURL = try await setup.baseURL()
+        _ = try await setup.session.event("approval.watching")  // opencode started after the subscription
         let id = try await askQuestion(baseURL, directory: setup.alpha.path)
         #expect(id.hasPrefix("que_"))
         let requested = try await session.event("approval.requested") { $0["id"] == .string(id) }
@@ -65,6 +66,7 @@ struct OpenCodeQuestionsTests {
         defer { Task { await setup.session.stop() } }
         let session = setup.session
         let baseURL = try await setup.baseURL()
+        _ = try await setup.session.event("approval.watching")  // opencode started after the subscription
         let features: JSONValue = [
             "question": "Which features?", "header": "Features", "multiple": true,
             "options": [["label": "auth", "description": ""], ["label": "search", "description": ""]],
@@ -98,6 +100,7 @@ struct OpenCodeQuestionsTests {
         let setup = try await Setup()
         defer { Task { await setup.session.stop() } }
         let baseURL = try await setup.baseURL()
+        _ = try await setup.session.event("approval.watching")  // opencode started after the subscription
         let id = try await askQuestion(baseURL, directory: setup.alpha.path)
         _ = try await setup.session.event("approval.requested") { $0["id"] == .string(id) }
         let connect = try await setup.session.call("workspace.connect", ["id": .string(setup.alpha.id)])
@@ -120,6 +123,7 @@ struct OpenCodeQuestionsTests {
         let setup = try await Setup(arguments: ["--approval-timeout", "300"])
         defer { Task { await setup.session.stop() } }
         let baseURL = try await setup.baseURL()
+        _ = try await setup.session.event("approval.watching")  // opencode started after the subscription
         let id = try await askQuestion(baseURL, directory: setup.alpha.path)
         _ = try await setup.session.event("approval.requested") { $0["id"] == .string(id) }
         let resolved = try await setup.session.event("approval.resolved") { $0["id"] == .string(id) }
@@ -136,6 +140,7 @@ struct OpenCodeQuestionsTests {
         defer { Task { await setup.session.stop() } }
         let session = setup.session
         let baseURL = try await setup.baseURL()
+        _ = try await setup.session.event("approval.watching")  // opencode started after the subscription
         let question = try await askQuestion(baseURL, directory: setup.alpha.path)
         _ = try await session.event("approval.requested") { $0["id"] == .string(question) }
         let permission = try await askPermission(baseURL, directory: setup.alpha.path)
@@ -157,7 +162,7 @@ struct OpenCodeQuestionsTests {
         defer { Task { await setup.session.stop() } }
         let session = setup.session
         let baseURL = try await setup.baseURL()
-        _ = try await session.event("approval.watching")
+        _ = try await setup.session.event("approval.watching")  // opencode started after the subscription
         let id = try await askQuestion(baseURL, directory: setup.beta.path, quiet: true)
         #expect(try await session.call("approvals.list")["items"] == [], "nobody heard it")
         let dropped = try await HTTP.send(.POST, baseURL + "/__fake/drop-streams")
