@@ -46,7 +46,7 @@ public actor Engine {
         public var log: LogSettings?
         /// Receives every engine event (at info; warnings for exits and failures).
         public var logger = Logger(label: "openwork.engine")
-        /// How opencode's permission requests are answered (`--approval`, `--approval-timeout`).
+        /// How opencode's permission requests and questions are answered (`--approval`, `--approval-timeout`).
         public var approvals = ApprovalSettings()
 
         public init(dataDirectory: DataDirectory, environment: [String: String]) {
