@@ -83,6 +83,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OpenWorkHost",
+            dependencies: [
+                "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OpenWorkOperations",
             dependencies: [
                 "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON", "OpenWorkRPC",
@@ -121,6 +131,7 @@ let package = Package(
                 "OpenWorkClient", "OpenWorkLogging", "OpenWorkOperations", "OpenWorkSidecars", "OpenWorkSystem",
                 "OpenWorkDaemon",
                 "OpenWorkCore",
+                "OpenWorkHost",
                 "OpenWorkJSON",
                 "OpenWorkRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -195,6 +206,14 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkHostTests",
+            dependencies: [
+                "OpenWorkHost", "OpenWorkCore", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting", "openwork",
+                "fake-opencode", "fake-openwork-server",
             ],
             swiftSettings: swiftSettings
         ),

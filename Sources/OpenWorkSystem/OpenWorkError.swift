@@ -55,6 +55,13 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let daemonStartFailed = Code(rawValue: "daemon_start_failed")
         /// The daemon did not answer as expected.
         public static let daemonUnreachable = Code(rawValue: "daemon_unreachable")
+        /// Host mode: a service (openwork-server, opencode-router) could not be started or gave up.
+        public static let serviceStartFailed = Code(rawValue: "service_start_failed")
+        public static let serviceUnavailable = Code(rawValue: "service_unavailable")
+        /// Host mode: openwork-server answered, but not as the anchor verifies it (version, workspace, credentials).
+        public static let serviceVerificationFailed = Code(rawValue: "service_verification_failed")
+        /// Host mode: a `--check` step failed.
+        public static let hostCheckFailed = Code(rawValue: "host_check_failed")
 
         public var description: String { rawValue }
     }

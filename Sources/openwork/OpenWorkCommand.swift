@@ -15,7 +15,8 @@ struct OpenWorkCommand: AsyncParsableCommand {
         version: OpenWorkVersion.current,
         subcommands: [
             RPCCommand.self, DaemonCommand.self, WorkspaceCommand.self, InstanceCommand.self, OpenCodeCommand.self,
-            StatusCommand.self, EventsCommand.self, SidecarCommand.self, ApprovalsCommand.self,
+            StatusCommand.self, EventsCommand.self, SidecarCommand.self, ApprovalsCommand.self, StartCommand.self,
+            ServeCommand.self,
         ]
     )
 

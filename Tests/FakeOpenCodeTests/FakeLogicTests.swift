@@ -81,7 +81,7 @@ struct FakeLogicTests {
         #expect(knobs.stdoutNoise == ["a", "b"] && knobs.stderrNoise == ["c"])
         #expect(knobs.failBootPattern == "*x*" && knobs.heartbeatInterval == .milliseconds(250))
         #expect(knobs.grandchildPIDFile == "/tmp/g" && knobs.requestLogPath == "/tmp/log")
-        #expect(Knobs.names.count == 21)
+        #expect(Knobs.names.count == 23)
         let killing = try Knobs(environment: [
             "FAKE_OPENCODE_KILL_PARENT": "listening", "FAKE_OPENCODE_GRANDCHILD_ESCAPES": "yes",
         ])
@@ -89,6 +89,13 @@ struct FakeLogicTests {
         #expect(throws: Knobs.Invalid.self) { try Knobs(environment: ["FAKE_OPENCODE_KILL_PARENT": "later"]) }
         #expect(try Knobs(environment: ["FAKE_OPENCODE_LEGACY_PERMISSIONS_ONLY": "1"]).legacyPermissionsOnly)
         #expect(try Knobs(environment: [:]) == Knobs())
+        #expect(try Knobs(environment: ["FAKE_OPENCODE_PROMPT_BUSY_MS": "250"]).promptBusyTime == .milliseconds(250))
+        #expect(try Knobs(environment: ["FAKE_OPENCODE_INSTANCE_MEMORY_MIB": "8"]).instanceMemoryMiB == 8)
+        for (name, value) in [
+            ("PROMPT_BUSY_MS", "soon"), ("INSTANCE_MEMORY_MIB", "-1"), ("INSTANCE_MEMORY_MIB", "5000"),
+        ] {
+            #expect(throws: Knobs.Invalid.self) { try Knobs(environment: ["FAKE_OPENCODE_" + name: value]) }
+        }
 
         for bad in [
             ["FAKE_OPENCODE_EXIT_CODE": "256"], ["FAKE_OPENCODE_HEARTBEAT_MS": "0"],
@@ -195,12 +202,24 @@ struct FakeLogicTests {
         ("POST", "/permission/per_x/reply", .replyPermission("per_x")),
         ("POST", "/session/ses_x/permissions/per_y", .legacyReplyPermission(sessionID: "ses_x", permissionID: "per_y")),
         ("PATCH", "/config", .patchConfig), ("GET", "/__fake/state", .fakeState),
+        ("GET", "/session/status", .sessionStatus), ("PATCH", "/session/ses_x", .updateSession("ses_x")),
+        ("GET", "/session/ses_x/children", .sessionChildren("ses_x")),
+        ("POST", "/session/ses_x/prompt_async", .promptAsync("ses_x")),
+        ("POST", "/session/ses_x/abort", .abortSession("ses_x")),
+        ("GET", "/session/ses_x/message", .sessionMessages("ses_x")), ("GET", "/question", .listQuestions),
+        ("POST", "/question/que_x/reply", .replyQuestion("que_x")),
+        ("POST", "/question/que_x/reject", .rejectQuestion("que_x")), ("GET", "/project/current", .currentProject),
+        ("GET", "/vcs", .vcs), ("GET", "/global/config", .getGlobalConfig),
+        ("PATCH", "/global/config", .patchGlobalConfig), ("POST", "/__fake/question", .fakeQuestion),
     ])
     func routesMatch(_ method: String, _ path: String, _ expected: Route) {
         #expect(Route.match(method: method, path: path) == expected)
     }
 
-    @Test(arguments: [("GET", "/session/"), ("PUT", "/session"), ("GET", "/"), ("GET", "//path"), ("POST", "/path")])
+    @Test(arguments: [
+        ("GET", "/session/"), ("PUT", "/session"), ("GET", "/"), ("GET", "//path"), ("POST", "/path"),
+        ("POST", "/session/status"), ("GET", "/question/que_x/reply"), ("POST", "/permission/per_x/reject"),
+    ])
     func otherRequestsMatchNoRoute(_ method: String, _ path: String) {
         #expect(Route.match(method: method, path: path) == nil)
     }
@@ -223,5 +242,58 @@ struct FakeLogicTests {
     @Test func configMergesDeeply() {
         let merged = ConfigFiles.deepMerge(["a": ["b": 1, "c": 2], "d": [1]], ["a": ["c": 3], "d": [2], "e": true])
         #expect(merged == ["a": ["b": 1, "c": 3], "d": [2], "e": true])
+    }
+
+    @Test func sessionFilterKeepsRootsMatchingTitlesFromStartNewestFirstThenCaps() throws {
+        func session(_ id: String, _ title: String, _ time: Int64, parent: String? = nil) -> JSONValue {
+            var value: JSONValue = [
+                "id": .string(id), "title": .string(title),
+                "time": ["created": .integer(time), "updated": .integer(time)],
+            ]
+            if let parent { value["parentID"] = .string(parent) }
+            return value
+        }
+        let sessions = [
+            session("a", "Fix Login", 1), session("b", "docs", 2), session("c", "login child", 3, parent: "a"),
+        ]
+        func ids(_ filter: SessionFilter) -> [String] {
+            filter.apply(to: sessions).compactMap { $0["id"]?.stringValue }
+        }
+        #expect(ids(SessionFilter()) == ["c", "b", "a"])
+        #expect(ids(SessionFilter(roots: true)) == ["b", "a"])
+        #expect(ids(SessionFilter(search: "LOGIN")) == ["c", "a"])
+        #expect(ids(SessionFilter(start: 2)) == ["c", "b"])
+        #expect(ids(SessionFilter(limit: 1)) == ["c"])
+        let parsed = try SessionFilter(query: QueryString("roots=true&search=x&start=5&limit=2"))
+        #expect(parsed == SessionFilter(roots: true, search: "x", start: 5, limit: 2))
+        for bad in ["roots=maybe", "start=soon", "limit=-1", "limit=x"] {
+            #expect(throws: Reply.Rejection.self) { try SessionFilter(query: QueryString(bad)) }
+        }
+    }
+
+    @Test func permissionRulesAndQuestionAnswersAreValidated() throws {
+        let rules = try Session.PermissionRule.ruleset([["permission": "bash", "pattern": "*", "action": "deny"]])
+        #expect(rules == [.init(permission: "bash", pattern: "*", action: .deny)])
+        for bad: JSONValue in [
+            "x", [["permission": "bash", "pattern": "*"]], [["permission": "bash", "pattern": "*", "action": "no"]],
+        ] {
+            #expect(throws: Reply.Rejection.self) { try Session.PermissionRule.ruleset(bad) }
+        }
+        #expect(try QuestionQueue.answers([["a"], ["b", "c"], []]) == [["a"], ["b", "c"], []])
+        for bad: JSONValue? in [nil, "a", ["a"], [[1]]] {
+            #expect(throws: Reply.Rejection.self) { try QuestionQueue.answers(bad) }
+        }
+        var queue = QuestionQueue()
+        queue.ask(.init(id: "que_1", sessionID: "ses_1", questions: []))
+        #expect(queue.resolve("que_2") == nil)
+        #expect(queue.resolve("que_1")?.id == "que_1")
+        #expect(queue.pending.isEmpty)
+    }
+
+    @Test func gitHeadNamesTheBranchOrNothing() {
+        #expect(GitHead.parse("ref: refs/heads/main\n") == "main")
+        #expect(GitHead.parse("ref: refs/heads/feature/x") == "feature/x")
+        #expect(GitHead.parse("3f2a9c0e5b1d7a8f9e0c1b2a3d4e5f6a7b8c9d0e\n") == nil, "detached")
+        #expect(GitHead.branch(worktree: "/") == nil)
     }
 }

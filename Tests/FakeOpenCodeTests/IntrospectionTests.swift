@@ -171,7 +171,7 @@ struct IntrospectionTests {
         await server.stop()
     }
 
-    @Test func sessionsSurviveDisposalAndAreSharedByTheGlobalProject() async throws {
+    @Test func sessionsSurviveDisposalAndAreListedInTheirOwnDirectoryOnly() async throws {
         let root = try TemporaryDirectory()
         let first = try root.subdirectory("first")
         let second = try root.subdirectory("second")
@@ -179,8 +179,26 @@ struct IntrospectionTests {
         let session = try await server.client.json("POST", "/session?" + Shapes.directoryQuery(first), body: [:])
         #expect(session["projectID"] == "global")
         _ = try await server.client.json("POST", "/global/dispose")
-        let listed = try await server.client.json("GET", "/session?" + Shapes.directoryQuery(second))
-        #expect(listed.arrayValue?.contains(session) == true)
+        let listed = try await server.client.json("GET", "/session?" + Shapes.directoryQuery(first))
+        #expect(listed.arrayValue?.contains(session) == true, "sessions outlive their instance")
+        let elsewhere = try await server.client.json("GET", "/session?" + Shapes.directoryQuery(second))
+        #expect(elsewhere.arrayValue?.contains(session) == false, "listed by directory, though both are `global`")
+        await server.stop()
+    }
+
+    @Test func aGlobalConfigPatchDisposesEveryInstanceAndReachesTheNextOnes() async throws {
+        let root = try TemporaryDirectory()
+        let server = try await Self.start()
+        let query = "?" + Shapes.directoryQuery(root.path)
+        _ = try await server.client.json("GET", "/config" + query)
+        let global = try await server.client.events("/global/event")
+        _ = try await global.nextJSON()
+        let merged = try await server.client.json("PATCH", "/global/config", body: ["model": "a/b", "share": "manual"])
+        #expect(merged == ["model": "a/b", "share": "manual"])
+        _ = try await global.nextJSON { $0["payload"]?["type"] == "global.disposed" }
+        #expect(try await Self.liveDirectories(server) == [])
+        #expect(try await server.client.json("GET", "/config" + query)["model"] == "a/b", "booted with it")
+        #expect(try await server.client.json("GET", "/global/config") == merged)
         await server.stop()
     }
 

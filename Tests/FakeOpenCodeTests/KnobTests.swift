@@ -169,9 +169,12 @@ struct KnobTests {
         let global = try await server.client.events("/global/event")
         _ = try await events.nextJSON()
         _ = try await global.nextJSON()
-        #expect(try await events.nextJSON(within: .seconds(30)) == ["type": "server.heartbeat", "properties": [:]])
         #expect(
-            try await global.nextJSON(within: .seconds(30)) == [
+            try await events.nextJSON(within: .seconds(30)).removingID() == [
+                "type": "server.heartbeat", "properties": [:],
+            ])
+        #expect(
+            try await global.nextJSON(within: .seconds(30)).removingID() == [
                 "payload": ["type": "server.heartbeat", "properties": [:]]
             ])
         await server.stop()
@@ -205,6 +208,25 @@ struct KnobTests {
         #expect(entries.first?["directory"] == .string(root.path))
         #expect(entries.map { $0["status"] } == [200, 200, 401])
         #expect(!lines.joined().contains(token))
+        await server.stop()
+    }
+
+    @Test func instanceMemoryIsResidentWhileTheInstanceLivesAndFreedWithIt() async throws {
+        let root = try TemporaryDirectory()
+        let server = try await Subject.fake(knobs: ["INTROSPECTION": "1", "INSTANCE_MEMORY_MIB": "64"])
+        let query = "?" + Shapes.directoryQuery(root.path)
+        func resident() async throws -> Int64 {
+            try #require(try await server.client.json("GET", "/__fake/state")["residentBytes"]?.int64Value)
+        }
+        let before = try await resident()
+        _ = try await server.client.json("GET", "/path" + query)
+        let warm = try await resident()
+        let state = try await server.client.json("GET", "/__fake/state")
+        #expect(state["instances"]?[0]?["heldBytes"] == .integer(64 << 20))
+        #expect(warm - before >= 60 << 20, "resident grew by \(warm - before) bytes")
+        _ = try await server.client.json("POST", "/instance/dispose" + query)
+        let after = try await resident()
+        #expect(warm - after >= 60 << 20, "resident shrank by \(warm - after) bytes after disposal")
         await server.stop()
     }
 

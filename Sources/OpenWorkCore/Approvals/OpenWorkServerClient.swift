@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 public import OpenWorkJSON
 public import OpenWorkSystem
 
@@ -63,30 +63,47 @@ public struct OpenWorkServerClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    private func send(_ method: HTTPMethod, _ path: String, body: JSONValue?, id: String? = nil)
-        async throws(OpenWorkError) -> JSONValue
+    /// How a request to the server authenticates: its host routes take `X-OpenWork-Host-Token`, its client routes
+    /// `Authorization: Bearer <token>`, `/health` nothing.
+    public enum Auth: Sendable {
+        case host
+        case bearer(String)
+        case none
+    }
+
+    /// One request: the status and the JSON body (`nil` when empty or not JSON). Throws
+    /// `openwork_server_unreachable` when there is no answer in time.
+    public func request(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, auth: Auth = .host)
+        async throws(OpenWorkError) -> (status: Int, json: JSONValue?)
     {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        request.headers.add(name: "X-OpenWork-Host-Token", value: hostToken)
+        switch auth {
+        case .host: request.headers.add(name: "X-OpenWork-Host-Token", value: hostToken)
+        case .bearer(let token): request.headers.add(name: "Authorization", value: "Bearer " + token)
+        case .none: break
+        }
         request.headers.add(name: "Accept", value: "application/json")
         if let body, let bytes = try? body.serializedBytes() {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: bytes))
         }
-        let status: Int
-        let json: JSONValue?
         do {
             let response = try await Self.http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             var buffer = try await response.body.collect(upTo: 4 << 20)
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            status = Int(response.status.code)
-            json = bytes.isEmpty ? nil : try? JSONValue(parsing: bytes)
+            return (Int(response.status.code), bytes.isEmpty ? nil : try? JSONValue(parsing: bytes))
         } catch {
             throw OpenWorkError(
                 .openworkServerUnreachable, "the OpenWork server at \(baseURL) is unreachable: \(error)",
                 details: ["url": .string(baseURL)])
         }
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: JSONValue?, id: String? = nil)
+        async throws(OpenWorkError) -> JSONValue
+    {
+        let (status, json) = try await request(method, path, body: body)
         let message = json?["message"]?.stringValue ?? json?["error"]?.stringValue ?? "HTTP \(status)"
         switch status {
         case 200..<300:

@@ -188,6 +188,9 @@ public actor Engine {
             case "opencode.failed", "opencode.unhealthy", "opencode.orphan_terminated", "opencode.start_timeout":
                 .warning
             case "opencode.ready", "opencode.starting", "opencode.restarting": .info
+            case "service.exited": fields["stopping"] == true ? .info : .warning
+            case "service.failed": .warning
+            case "service.ready", "service.starting", "service.restarting": .info
             default: type.hasPrefix("workspace.") || type.hasPrefix("instance.") ? .info : .debug
             }
         guard logger.logLevel <= level else { return }

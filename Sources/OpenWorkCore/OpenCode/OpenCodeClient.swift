@@ -101,6 +101,43 @@ public final class OpenCodeClient: Sendable {
         }
     }
 
+    /// Opens an event stream (`/event` of `directory`, or `/global/event`) and yields its JSON payloads until it
+    /// ends, fails or the consumer stops. Throws when it cannot be opened (not 200 within `timeout`).
+    public func events(_ endpoint: OpenCodeEndpoint, _ route: String, directory: String? = nil, timeout: Duration)
+        async throws(Failure) -> AsyncThrowingStream<JSONValue, any Error>
+    {
+        var request = HTTPClientRequest(url: Self.url(endpoint.baseURL, route, directory: directory))
+        if let password = endpoint.password {
+            request.headers.add(
+                name: "Authorization",
+                value: Self.basicAuthorization(username: endpoint.username ?? "opencode", password: password))
+        }
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .nanoseconds(max(1, timeout.nanoseconds)))
+        } catch {
+            throw Failure(message: "GET \(route) failed: \(Self.describe(error))")
+        }
+        guard response.status == .ok else {
+            throw Failure(status: Int(response.status.code), message: "GET \(route): \(response.status)")
+        }
+        let (stream, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
+        let reader = Task {
+            var parser = ServerSentEventParser()
+            do {
+                for try await chunk in response.body {
+                    for event in parser.feed(chunk.readableBytesView) { continuation.yield(event) }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in reader.cancel() }
+        return stream
+    }
+
     /// `base + route + ?directory=<percent-encoded>`.
     static func url(_ base: String, _ route: String, directory: String?) -> String {
         var url = base.hasSuffix("/") ? String(base.dropLast()) : base

@@ -23,6 +23,12 @@ public enum OpenCodeService {
         public var environment: [String: String]
         public var username = "opencode"
         public var password: String = OpenCodeService.randomSecret()
+        /// `--port`: 0 lets opencode choose (4096 when free, else any free port).
+        public var port = 0
+        /// More `serve` arguments: `--log-level L`, `--cors ORIGIN`… (never a secret).
+        public var extraArguments: [String] = []
+        /// Where opencode runs (host mode: the workspace); `nil`: this process's working directory.
+        public var workingDirectory: String?
         public var startTimeout: Duration = .seconds(30)
         public var versionTimeout: Duration = .seconds(10)
         public var health = ServiceDescription.HealthProbe()
@@ -49,7 +55,7 @@ public enum OpenCodeService {
             let versionTimeout = versionTimeout
             var service = ServiceDescription(
                 name: "opencode", executable: executable,
-                arguments: ["serve", "--hostname", "127.0.0.1", "--port", "0"],
+                arguments: ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + extraArguments,
                 environment: environment.merging([
                     "OPENCODE_SERVER_USERNAME": username, "OPENCODE_SERVER_PASSWORD": password,
                 ]) { _, new in new },
@@ -68,6 +74,7 @@ public enum OpenCodeService {
                 probe: { endpoint, timeout in await OpenCodeService.isHealthy(endpoint, client, timeout) },
                 startFailedCode: .opencodeStartFailed, unavailableCode: .opencodeUnavailable)
             service.health = health
+            service.workingDirectory = workingDirectory
             service.startTimeout = startTimeout
             service.stop = stop
             service.owner = owner
@@ -91,22 +98,7 @@ public enum OpenCodeService {
     /// The base URL of the first listening line on stdout (other output is tolerated), or `nil` at the deadline
     /// or when stdout ends first.
     static func listeningURL(of child: ChildProcess, before deadline: ContinuousClock.Instant) async -> String? {
-        let lines = child.outputLines
-        return await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                for await line in lines {
-                    if let url = listeningURL(in: line) { return url }
-                }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await ServiceOutput.firstURL(after: listeningMarker, in: child, before: deadline)
     }
 
     /// `endpoint` once it answers healthy; `nil` when the child exits or the deadline passes first. opencode
@@ -122,13 +114,11 @@ public enum OpenCodeService {
         return nil
     }
 
+    static let listeningMarker = "opencode server listening on "
+
     /// The base URL in `opencode server listening on http://host:port`, if the line is that line.
     public static func listeningURL(in line: String) -> String? {
-        let marker = "opencode server listening on "
-        guard let range = line.range(of: marker) else { return nil }
-        let url = String(line[range.upperBound...]).trimmingWhitespace
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { return nil }
-        return url
+        ServiceOutput.url(after: listeningMarker, in: line)
     }
 
     // MARK: The version check

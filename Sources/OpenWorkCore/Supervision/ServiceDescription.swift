@@ -29,6 +29,8 @@ public struct ServiceDescription: Sendable {
     public var arguments: [String]
     /// The child's whole environment (nothing is inherited), except ``owner``.
     public var environment: [String: String]
+    /// Where the child runs; `nil`: this process's working directory.
+    public var workingDirectory: String?
     /// The engine's data directory, put in the child's environment as ``OwnedProcesses/ownerVariable`` so a later
     /// engine can find (and stop) every process this one started, recorded or not.
     public var owner: String?

@@ -32,7 +32,7 @@ extension Supervisor {
             do {
                 process = try ChildProcess(
                     executable: service.executable, arguments: service.arguments, environment: environment,
-                    onLine: service.onOutputLine)
+                    workingDirectory: service.workingDirectory, onLine: service.onOutputLine)
             } catch {
                 lastErrors = [error.description]
                 startFailure = (

@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+public import OpenWorkCore
+public import OpenWorkJSON
+import OpenWorkSidecars
+public import OpenWorkSystem
+
+/// Host mode: opencode (the engine's supervised child, configured by ``HostSettings/configureOpenCode(_:dataDirectory:)``),
+/// then openwork-server once opencode is ready, then opencode-router when asked for; each supervised with its
+/// own readiness, health probe and restart policy, all of them marked with the data directory so a later engine
+/// terminates what a killed host left behind.
+///
+/// It republishes its services' supervisor events as `service.starting|ready|exited|restarting|failed {service,
+/// …}` and ends the run (``ending()``) when a service it cannot go on without has failed: opencode or
+/// openwork-server given up after a crash loop, a required router that exits, or with `exitOnChildFailure` any
+/// exit (see ``end(service:what:event:settings:)``).
+public actor HostMode {
+    /// Why a run ends on its own.
+    public struct End: Sendable, Equatable {
+        public var service: String
+        public var reason: String
+        /// The exit code the command ends with (a child's own with `exitOnChildFailure`).
+        public var exitCode: Int32
+    }
+
+    public struct Binaries: Sendable {
+        public var openworkServer: String
+        public var openworkServerVersion: String?
+        public var router: String?
+
+        public init(openworkServer: String, openworkServerVersion: String? = nil, router: String? = nil) {
+            self.openworkServer = openworkServer
+            self.openworkServerVersion = openworkServerVersion
+            self.router = router
+        }
+    }
+
+    public let settings: HostSettings
+    let engine: Engine
+    let environment: [String: String]
+    let dataDirectory: String
+    let onOutput: @Sendable (_ component: String, _ line: String) -> Void
+    let logger = Logger(label: "openwork.host")
+    var server: Supervisor?
+    var router: Supervisor?
+    var ownerToken: String?
+    var openworkVersion: String?
+    var endWaiters: [CheckedContinuation<End, Never>] = []
+    var ended: End?
+    var watcher: Task<Void, Never>?
+
+    public init(
+        settings: HostSettings, engine: Engine, environment: [String: String], dataDirectory: String,
+        onOutput: @escaping @Sendable (_ component: String, _ line: String) -> Void = { _, _ in }
+    ) {
+        self.settings = settings
+        self.engine = engine
+        self.environment = environment
+        self.dataDirectory = dataDirectory
+        self.onOutput = onOutput
+    }
+
+    /// Starts everything in the anchor's order and returns the connection details once every required service
+    /// is ready. Throws the first failure (the caller stops what was started with ``stop()``).
+    public func start(binaries: Binaries) async throws(OpenWorkError) -> HostConnection {
+        watcher = Task { await self.watch(self.engine.events.subscribe()) }
+        try await engine.takeOwnership()
+        _ = try await engine.add(path: settings.workspace, name: nil, cwd: nil)
+        _ = try await engine.activate(settings.workspace, cwd: nil)
+        try await engine.waitUntilReady()
+        let opencode = await engine.supervisor.snapshot
+        guard let opencodeURL = opencode.endpoint?.baseURL else {
+            throw OpenWorkError(.opencodeUnavailable, "opencode stopped being ready during host start")
+        }
+        var serverConfiguration = OpenWorkServerService.Configuration(
+            executable: binaries.openworkServer, settings: settings, opencodeURL: opencodeURL,
+            environment: environment)
+        serverConfiguration.expectedVersion = binaries.openworkServerVersion
+        serverConfiguration.owner = dataDirectory
+        let output = onOutput
+        serverConfiguration.onOutputLine = { line in output("openwork-server", line) }
+        serverConfiguration.onVerified = { token, version in await self.verified(token: token, version: version) }
+        let server = Supervisor(serverConfiguration.description(), events: engine.events)
+        self.server = server
+        let serverReady = try await server.readyEndpoint(within: settings.startupTimeout + .seconds(5))
+        var routerURL: String?
+        if settings.router != .off, let executable = binaries.router {
+            var routerConfiguration = RouterService.Configuration(
+                executable: executable, settings: settings, opencodeURL: opencodeURL, environment: environment,
+                dataDirectory: dataDirectory)
+            routerConfiguration.owner = dataDirectory
+            routerConfiguration.onOutputLine = { line in output("opencode-router", line) }
+            let router = Supervisor(routerConfiguration.description(), events: engine.events)
+            self.router = router
+            do {
+                routerURL = try await router.readyEndpoint(within: settings.startupTimeout + .seconds(5)).endpoint
+                    .baseURL
+            } catch {
+                guard settings.router == .optional else { throw error }
+                logger.warning("opencode-router did not start; continuing without it", metadata: ["error": "\(error)"])
+            }
+        } else if settings.router == .required {
+            throw OpenWorkError(.serviceStartFailed, "opencode-router is required but no binary was found")
+        }
+        return connection(opencodeURL: opencodeURL, openworkURL: serverReady.endpoint.baseURL, routerURL: routerURL)
+    }
+
+    /// Waits until the run ends on its own (a failure host mode cannot go on with).
+    public func ending() async -> End {
+        if let ended { return ended }
+        return await withCheckedContinuation { endWaiters.append($0) }
+    }
+
+    /// Stops the router, openwork-server, then opencode (each group TERM → grace → KILL).
+    public func stop() async {
+        await router?.stop()
+        await server?.stop()
+        await engine.supervisor.stop()
+        watcher?.cancel()
+        watcher = nil
+    }
+
+    /// `host.status`: each service's state, pid, restarts, last exit, uptime; connection without secrets.
+    public func status() async -> JSONValue {
+        var services: [JSONValue] = []
+        for (name, supervisor) in [
+            ("opencode", Optional(engine.supervisor)), ("openwork-server", server), ("opencode-router", router),
+        ] {
+            guard let supervisor else { continue }
+            let snapshot = await supervisor.snapshot
+            services.append([
+                "service": .string(name), "state": .string(snapshot.phase.rawValue),
+                "pid": snapshot.pid.map { .integer(Int64($0)) } ?? .null,
+                "url": snapshot.endpoint.map { .string($0.baseURL) } ?? .null,
+                "restarts": .integer(Int64(snapshot.restarts)),
+                "lastExit": snapshot.lastExit?.jsonValue ?? .null,
+                "startedAt": snapshot.startedAt.map(JSONValue.integer) ?? .null,
+            ])
+        }
+        return [
+            "runId": .string(settings.runID), "workspace": .string(settings.workspace), "services": .array(services),
+        ]
+    }
+
+    /// The owner token of the openwork-server child verified last.
+    public var currentOwnerToken: String? { ownerToken }
+
+    func verified(token: String, version: String?) {
+        ownerToken = token
+        openworkVersion = version
+    }
+
+    func connection(opencodeURL: String, openworkURL: String, routerURL: String?) -> HostConnection {
+        let port = { (url: String) in Int(url.split(separator: ":").last.map(String.init) ?? "") ?? 0 }
+        var connectURL = openworkURL
+        if settings.remoteAccess, let address = LocalAddress.firstLAN() {
+            connectURL = "http://\(address):\(port(openworkURL))"
+        }
+        return HostConnection(
+            runID: settings.runID, workspace: settings.workspace, approvalMode: settings.approvals.mode.rawValue,
+            approvalTimeoutMs: settings.approvals.timeout?.milliseconds, readOnly: settings.readOnly,
+            opencodeURL: opencodeURL, opencodePort: port(opencodeURL), opencodeVersion: nil,
+            hotReload: settings.hotReload, openworkURL: openworkURL, openworkConnectURL: connectURL,
+            openworkHost: settings.openworkHost, openworkPort: port(openworkURL), openworkVersion: openworkVersion,
+            secrets: settings.secrets, ownerToken: ownerToken, routerURL: routerURL)
+    }
+
+    // MARK: Events
+
+    private func watch(_ events: AsyncStream<JSONValue>) async {
+        for await event in events {
+            guard let type = event["type"]?.stringValue, let dot = type.lastIndex(of: ".") else { continue }
+            let service = String(type[..<dot])
+            let what = String(type[type.index(after: dot)...])
+            guard ["opencode", "openwork-server", "opencode-router"].contains(service),
+                ["starting", "ready", "exited", "restarting", "failed"].contains(what)
+            else { continue }
+            var fields = event.objectValue ?? [:]
+            fields["type"] = nil
+            fields["time"] = nil
+            fields["service"] = .string(service)
+            engine.events.publish("service." + what, fields)
+            if let end = Self.end(service: service, what: what, event: event, settings: settings) { finish(end) }
+        }
+    }
+
+    /// Whether `<service>.<what>` ends the run, and how: the pure rule.
+    public static func end(service: String, what: String, event: JSONValue, settings: HostSettings) -> End? {
+        let reason = event["reason"]?.stringValue ?? what
+        switch what {
+        case "failed":
+            if service == "opencode-router" && settings.router != .required {
+                return nil
+            }
+            return End(service: service, reason: "\(service) failed: \(reason)", exitCode: 1)
+        case "exited" where event["stopping"] != true && service == "opencode-router":
+            // The router is the one service whose exit matters by itself: required, it ends the run; optional, the
+            // warning logged for the exit is all (it is restarted like any other).
+            guard settings.router == .required else { return nil }
+            return End(service: service, reason: "the required opencode-router exited", exitCode: 1)
+        case "exited" where settings.exitOnChildFailure && event["stopping"] != true:
+            let code = event["code"]?.int64Value.flatMap { Int32(exactly: $0) } ?? 1
+            return End(service: service, reason: "\(service) exited", exitCode: code == 0 ? 1 : code)
+        default:
+            return nil
+        }
+    }
+
+    private func finish(_ end: End) {
+        guard ended == nil else { return }
+        ended = end
+        let waiters = endWaiters
+        endWaiters = []
+        for waiter in waiters { waiter.resume(returning: end) }
+    }
+}

@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OpenWorkCore
+import OpenWorkHost
+import OpenWorkJSON
+import OpenWorkLogging
+import OpenWorkSidecars
+import OpenWorkSystem
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The options of host mode (`openwork start` and `openwork serve`), with the anchor's names. Each flag wins
+/// over its `OPENWORK_*` variable (see ``HostSettings``).
+struct HostOptions: ParsableArguments {
+    @Option(help: "The workspace to serve (default: $OPENWORK_WORKSPACE, else the current directory).")
+    var workspace: String?
+
+    @Flag(inversion: .prefixedNo, help: "openwork-server refuses writes (default: $OPENWORK_READ_ONLY, else no).")
+    var readOnly: Bool?
+
+    @Option(
+        help: "An origin opencode and openwork-server accept (repeatable; default: $OPENWORK_CORS_ORIGINS, else *).")
+    var cors: [String] = []
+
+    @Option(help: "opencode's port (default: $OPENWORK_OPENCODE_PORT, else 0: its own choice).")
+    var opencodePort: Int?
+
+    @Option(help: "openwork-server's port (default: $OPENWORK_PORT, else 0: its own choice).")
+    var openworkPort: Int?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Let openwork-server bind beyond loopback and print its LAN URL (default: $OPENWORK_REMOTE_ACCESS, else no)."
+    )
+    var remoteAccess: Bool?
+
+    @Option(help: "opencode's --log-level (default: $OPENWORK_OPENCODE_LOG_LEVEL, else opencode's own).")
+    var opencodeLogLevel: String?
+
+    @Option(help: "Seconds each service may take to become ready (default: $OPENWORK_STARTUP_TIMEOUT, else 60).")
+    var startupTimeout: Int?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Run opencode-router too (default: $OPENWORK_OPENCODE_ROUTER, else only when --opencode-router-bin is given)."
+    )
+    var opencodeRouter: Bool?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Stop everything when opencode-router fails (default: $OPENWORK_OPENCODE_ROUTER_REQUIRED, else no).")
+    var opencodeRouterRequired: Bool?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "End the run when any service exits, as the anchor does (default: restart it).")
+    var exitOnChildFailure: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Accepted for compatibility: hot reload lands with instance lifecycles.")
+    var opencodeHotReload: Bool?
+
+    @Option(help: "Hot-reload debounce in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_DEBOUNCE_MS, else 700).")
+    var opencodeHotReloadDebounceMs: Int?
+
+    @Option(help: "Hot-reload cooldown in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_COOLDOWN_MS, else 1500).")
+    var opencodeHotReloadCooldownMs: Int?
+
+    @Flag(help: "After start-up, run the anchor's checks, then stop; exit 0 when they pass, 1 otherwise.")
+    var check = false
+
+    @Flag(help: "Like --check, and also require an event from opencode's event stream.")
+    var checkEvents = false
+
+    @Flag(help: "Print the credentials in the pretty pairing text (--json always has them).")
+    var showSecrets = false
+
+    @Flag(help: "Plain logs even in a terminal (the dashboard is not built yet: always plain for now).")
+    var noTui = false
+
+    @Option(help: "The opencode executable (default: $OPENWORK_OPENCODE_BIN, else the resolved sidecar).")
+    var opencodeBin: String?
+
+    @OptionGroup var log: LogOptions
+    @OptionGroup var sidecar: SidecarOptions
+    @OptionGroup var approvals: ApprovalOptions
+
+    var flags: HostSettings.Flags {
+        var flags = HostSettings.Flags()
+        flags.workspace = workspace
+        flags.approval = approvals.approval
+        flags.approvalTimeoutMs = approvals.approvalTimeout
+        flags.readOnly = readOnly
+        flags.cors = cors
+        flags.opencodePort = opencodePort
+        flags.openworkPort = openworkPort
+        flags.remoteAccess = remoteAccess
+        flags.opencodeLogLevel = opencodeLogLevel
+        flags.runID = log.runId
+        flags.startupTimeoutSeconds = startupTimeout
+        flags.opencodeRouter = opencodeRouter
+        flags.opencodeRouterRequired = opencodeRouterRequired
+        flags.opencodeRouterBin = sidecar.opencodeRouterBin
+        flags.exitOnChildFailure = exitOnChildFailure
+        flags.hotReload = opencodeHotReload
+        flags.hotReloadDebounceMs = opencodeHotReloadDebounceMs
+        flags.hotReloadCooldownMs = opencodeHotReloadCooldownMs
+        return flags
+    }
+}
+
+/// `openwork start`: host mode (a dashboard in a terminal once it exists; plain logs until then).
+struct StartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Host mode: opencode + openwork-server (+ opencode-router), supervised, with pairing details.",
+        discussion: HostRunner.discussion)
+
+    @OptionGroup var common: DataDirOptions
+    @OptionGroup var host: HostOptions
+
+    func run() async throws { try await HostRunner(common: common, options: host).run() }
+}
+
+/// `openwork serve`: host mode with plain logs only.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Host mode with plain logs: opencode + openwork-server (+ opencode-router), supervised.",
+        discussion: HostRunner.discussion)
+
+    @OptionGroup var common: DataDirOptions
+    @OptionGroup var host: HostOptions
+
+    func run() async throws { try await HostRunner(common: common, options: host).run() }
+}
+
+/// What `start` and `serve` do: resolve the settings, run an engine that owns the data directory, start the
+/// services in order, print the pairing, then check (`--check`) or serve until SIGINT/SIGTERM or a failure host
+/// mode cannot go on with. Every exit path stops every service.
+struct HostRunner {
+    static let discussion = """
+        Order: opencode (ready on an authenticated GET /global/health), then openwork-server (ready on GET /health, \
+        then verified: version, the workspace and its opencode credentials in GET /workspaces, GET /approvals with \
+        the host token; then an owner token is minted), then opencode-router when asked for. No secret is put on \
+        any child's argv or printed (the pretty pairing withholds them; --json prints the anchor's object with the \
+        raw credentials). Services restart with backoff (--exit-on-child-failure restores the anchor's "any exit \
+        ends the run"). SIGINT/SIGTERM stop every service and exit 0.
+        """
+
+    let common: DataDirOptions
+    let options: HostOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: HostSettings
+        do {
+            settings = try HostSettings.resolve(
+                options.flags, environment: environment, workingDirectory: FileManager.default.currentDirectoryPath)
+        } catch {
+            throw CommandOutput.failure(error, json: common.json)
+        }
+        let redactor = Redactor(secrets: settings.secrets.all)
+        var redacted = options.log.bootstrap()
+        let write = redacted.write
+        redacted.write = { line in write(redactor.redact(line)) }
+        OpenWorkLogging.bootstrap(redacted)
+        let log = redacted
+        var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
+        engine.log = log
+        engine.opencodeExecutable = options.opencodeBin
+        engine.readyDeadline = settings.startupTimeout + .seconds(5)
+        engine.approvals = settings.approvals
+        let tuning = EngineTuning.fromEnvironment(environment)
+        let dataDirectory = engine.dataDirectory.path
+        engine.tuneSupervisor = { opencode in
+            tuning(&opencode)
+            settings.configureOpenCode(&opencode, dataDirectory: dataDirectory)
+        }
+        do {
+            try engine.checkExplicitOpenCode()
+            engine.sidecars = try options.sidecar.settings(
+                dataDirectory: dataDirectory, opencodeBin: options.opencodeBin)
+        } catch {
+            throw CommandOutput.failure(error, json: common.json)
+        }
+        let json = common.json
+        let exitCode: Int32 = try await Engine.run(engine) { engine in
+            let host = HostMode(
+                settings: settings, engine: engine, environment: environment, dataDirectory: dataDirectory,
+                onOutput: { component, line in log.forward(childLine: line, component: component) })
+            do throws(OpenWorkError) {
+                let binaries = try await Self.binaries(engine.sidecars, settings: settings)
+                let connection = try await host.start(binaries: binaries)
+                Self.printPairing(connection, json: json, showSecrets: options.showSecrets)
+                if options.check || options.checkEvents {
+                    try await HostChecks(connection: connection).run(events: options.checkEvents)
+                    FileHandle.standardError.write(Data("Checks: ok\n".utf8))
+                    await host.stop()
+                    return 0
+                }
+            } catch {
+                await host.stop()
+                if json {
+                    _ = CommandOutput.failure(error, json: true)
+                } else {
+                    FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+                }
+                return 1
+            }
+            let end = await Self.serve(host)
+            await host.stop()
+            guard let end else { return 0 }
+            FileHandle.standardError.write(Data("openwork: \(end.reason); stopping everything\n".utf8))
+            return end.exitCode
+        }
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// Waits for SIGINT/SIGTERM (`nil`) or a failure that ends the run.
+    static func serve(_ host: HostMode) async -> HostMode.End? {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        return await withTaskGroup(of: HostMode.End?.self) { group in
+            group.addTask {
+                for await _ in signals { return nil }
+                return nil
+            }
+            group.addTask { await host.ending() }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// openwork-server (required) and opencode-router (when asked for; optional unless required) through the
+    /// sidecar policy.
+    static func binaries(_ sidecars: SidecarResolver, settings: HostSettings) async throws(OpenWorkError)
+        -> HostMode.Binaries
+    {
+        let server = try await sidecars.resolve(.openworkServer)
+        var binaries = HostMode.Binaries(
+            openworkServer: server.path, openworkServerVersion: server.verified ? server.expectedVersion : nil)
+        if settings.router != .off {
+            do {
+                binaries.router = try await sidecars.resolve(.opencodeRouter).path
+            } catch {
+                guard settings.router == .optional else { throw error }
+                Logger(label: "openwork.host").warning(
+                    "opencode-router not found; continuing without it", metadata: ["error": "\(error.message)"])
+            }
+        }
+        return binaries
+    }
+
+    /// Written at once with one `write(2)`: whoever reads our stdout sees the pairing while we run.
+    static func printPairing(_ connection: HostConnection, json: Bool, showSecrets: Bool) {
+        let text: String
+        if json {
+            var members = connection.json().objectValue ?? [:]
+            members["ok"] = true
+            text = (try? JSONValue.object(members).serialized(.compact)) ?? #"{"ok":true}"#
+        } else {
+            text = connection.pairingLines(showSecrets: showSecrets).joined(separator: "\n")
+        }
+        _ = FileIO.writeAll(1, Array((text + "\n").utf8))
+    }
+}
