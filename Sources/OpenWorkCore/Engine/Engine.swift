@@ -206,7 +206,12 @@ public actor Engine {
         await approvals.stop()
         await supervisor.stop()
         await registry.flushUses()
-        if case .success? = await ownership?.value { try? await registry.setRecord(.opencode, nil) }
+        if case .success(let lock)? = await ownership?.value {
+            try? await registry.setRecord(.opencode, nil)
+            // Now, not whenever the last reference to the finished task goes: the next engine of this data
+            // directory, in this process or another, may start at once.
+            lock.release()
+        }
         ownership = nil
         await sidecars.shutdown()
         try? await http.shutdown()
