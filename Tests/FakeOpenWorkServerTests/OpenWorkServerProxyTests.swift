@@ -48,7 +48,8 @@ struct OpenWorkServerProxyTests {
 
     @Test("GET /opencode/event streams opencode's events as they happen; a client going away closes the upstream")
     func eventStream() async throws {
-        let fixture = try await HostFixture()
+        // No heartbeats: without the proxy noticing its client leave, nothing would ever close the upstream.
+        let fixture = try await HostFixture(opencodeKnobs: ["FAKE_OPENCODE_HEARTBEAT_MS": "3600000"])
         let opencodeState = { try await HostHTTP.send(.GET, fixture.opencode.baseURL + "/__fake/state").json }
         let events = try await EventStream.open(fixture.server.baseURL + "/opencode/event", headers: fixture.client)
         #expect(events.contentType.hasPrefix("text/event-stream"))
