@@ -40,7 +40,7 @@ final class FakeOpenWorkServerProcess: Sendable {
         process = try TestProcess(
             BuiltProducts.path(of: "fake-openwork-server"), ["--port", "0"] + timeout + arguments,
             environment: environment)
-        let prefix = "openwork server listening on "
+        let prefix = "OpenWork server listening on "
         guard let line = try await process.readLine(within: .seconds(60)), line.hasPrefix(prefix) else {
             _ = await process.stop()
             throw TestProcess.Timeout(description: "no listening line; stderr: \(process.errorOutput)")
