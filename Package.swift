@@ -281,8 +281,45 @@ let package = Package(
             dependencies: [
                 "OpenWorkJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "fakes/fake-openwork-server",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fake-opencode-router",
+            dependencies: [
+                "OpenWorkJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "fakes/fake-opencode-router",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FakeOpenWorkServerTests",
+            dependencies: [
+                "OpenWorkSystem", "OpenWorkTesting", "OpenWorkJSON", "fake-opencode", "fake-openwork-server",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FakeOpenCodeRouterTests",
+            dependencies: [
+                "OpenWorkSystem", "OpenWorkTesting", "OpenWorkJSON", "fake-opencode", "fake-opencode-router",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -32,7 +32,8 @@ extension RESTRoute {
         RESTRoute("GET", "/approvals", "approvals.list", params: .object(query: ["workspace", "cwd"])),
         RESTRoute(
             "POST", "/approvals/:id", "approvals.reply", params: .object(query: []),
-            notes: "`{reply, message?}`; 404 for `approval_not_found`"),
+            notes: "`{reply, message?}` (a permission) or `{answer}`, `{answers}`, `{reply: \"reject\"}` (a question); "
+                + "404 for `approval_not_found`"),
         RESTRoute(
             "POST", "/host/start", "host.start", params: .object(query: []),
             notes: "`{workspace?, cwd?, …the flags of openwork start, check?, checkEvents?, includeSecrets?}`; "

@@ -13,7 +13,9 @@ extension Operations {
 
     private struct ReplyParams: Decodable {
         var id: String
-        var reply: String
+        var reply: String?
+        var answer: String?
+        var answers: [[String]]?
         var message: String?
         var openworkUrl: String?
         var hostToken: String?
@@ -40,12 +42,18 @@ extension Operations {
         return [
             RPCMethod(
                 "approvals.list",
-                summary: "Pending approvals: opencode's permission requests, or an OpenWork server's write approvals.",
+                summary: """
+                    Pending approvals: opencode's permission requests and questions, or an OpenWork server's write \
+                    approvals.
+                    """,
                 description: """
-                    Without `openworkUrl`: opencode's pending permission requests `{id, source:"opencode", \
-                    workspaceId, directory, sessionID, permission, patterns, createdAt}`, only `workspace`'s when \
-                    given (an id, a name or a path). With `openworkUrl` and `hostToken`: the server's `GET \
-                    /approvals`, items with `source:"openwork-server"`.
+                    Without `openworkUrl`: opencode's pending requests, oldest first, only `workspace`'s when given \
+                    (an id, a name or a path). A permission request is `{id, source:"opencode", workspaceId, \
+                    directory, sessionID, permission, patterns, createdAt}`; a question is `{id, \
+                    source:"opencode-question", workspaceId, directory, sessionID, questions:[{question, header, \
+                    options:[{label, description}], multiple?, custom?}], question, options, createdAt}` (`question` \
+                    and `options`, the labels, repeat the first question's). With `openworkUrl` and `hostToken`: the \
+                    server's `GET /approvals`, items with `source:"openwork-server"`.
                     """,
                 params: [
                     RPCParameter.string("workspace", "only this workspace's requests", required: false),
@@ -63,30 +71,57 @@ extension Operations {
             },
             RPCMethod(
                 "approvals.reply",
-                summary: "Answers a pending approval: `once`, `always` or `reject` (`allow` = once, `deny` = reject).",
+                summary: """
+                    Answers a pending approval: a permission `once`, `always` or `reject`; a question with `answer` \
+                    (or `answers`), or `reject`.
+                    """,
                 description: """
-                    opencode: `POST /permission/:id/reply` (the legacy route when that is 404), then \
-                    `approval.resolved`. With `openworkUrl`: `POST /approvals/:id {"reply":"allow"|"deny"}` \
-                    (`always` is refused there). An unknown id is `approval_not_found`.
+                    Exactly one of `reply`, `answer` and `answers`. A permission (`source:"opencode"`) takes `reply` \
+                    (`allow` = once, `deny` = reject) and `message?`: `POST /permission/:id/reply` (the legacy route \
+                    when that is 404). A question (`source:"opencode-question"`) takes `answer: TEXT`, which answers \
+                    every question of the request with `[TEXT]` (a label or free text), or `answers` with one list \
+                    per question (`[["a"],["b","c"]]`): `POST /question/:id/reply`; or `reply: "reject"` (or \
+                    `deny`): `POST /question/:id/reject`. `once`/`always` or a `message` on a question, and \
+                    `answer` on a permission, are `invalid_params`. The result is `{id, source, reply | answers, \
+                    resolved:true}`, then `approval.resolved`. With `openworkUrl`: `POST /approvals/:id \
+                    {"reply":"allow"|"deny"}` (`always` and answers are refused there). An unknown id is \
+                    `approval_not_found`.
                     """,
                 params: [
                     RPCParameter.string("id", "the approval's id"),
-                    RPCParameter.string("reply", "once, always, reject, allow (= once) or deny (= reject)"),
-                    RPCParameter.string("message", "a message for opencode with the reply", required: false),
+                    RPCParameter.string(
+                        "reply", "once, always, reject, allow (= once) or deny (= reject); a question: reject only",
+                        required: false),
+                    RPCParameter.string(
+                        "answer", "a question's answer (a label or free text), for every question of the request",
+                        required: false),
+                    RPCParameter(
+                        "answers", "a question's answers: one list of labels (or free text) per question, in order",
+                        schema: ["type": "array", "items": ["type": "array", "items": ["type": "string"]]],
+                        required: false),
+                    RPCParameter.string("message", "a message for opencode with a permission reply", required: false),
                 ] + approvalServerParameters,
                 result: RPCResultDescription("reply", schema: ["type": "object"]), decoding: ReplyParams.self
             ) { params in
-                guard let reply = ApprovalReply.parse(params.reply) else {
-                    throw RPCError.invalidParams(
-                        "reply must be once, always, reject, allow or deny, not \"\(params.reply)\"")
-                }
+                let given = ApprovalResponse.Params(
+                    reply: params.reply, answer: params.answer, answers: params.answers, message: params.message)
                 if let client = try server(params.openworkUrl, params.hostToken) {
-                    guard let answer = reply.openworkServerReply else {
-                        throw RPCError.invalidParams("the OpenWork server only accepts allow or deny")
+                    guard params.answer == nil, params.answers == nil,
+                        let answer = params.reply.flatMap(ApprovalReply.parse)?.openworkServerReply
+                    else {
+                        throw RPCError.invalidParams("the OpenWork server only accepts reply allow or deny")
                     }
                     return try await client.reply(params.id, allow: answer == "allow")
                 }
-                return try await need().approvals.reply(params.id, reply, message: params.message)
+                let approvals = try need().approvals
+                let request = await approvals.request(of: params.id)
+                let response: ApprovalResponse
+                do throws(ApprovalResponse.Invalid) {
+                    response = try ApprovalResponse.resolve(given, id: params.id, for: request)
+                } catch {
+                    throw RPCError.invalidParams(error.message)
+                }
+                return try await approvals.respond(params.id, response, message: params.message)
             },
         ]
     }

@@ -13,8 +13,9 @@ import Synchronization
 ///
 /// The one lock of openwork: the data directory's `daemon.lock` (one engine per data directory), the state
 /// file's lock (one registry mutation at a time across processes) and each sidecar asset's install lock.
-/// Waiting never blocks a thread: it polls with `LOCK_NB`. The lock file is opened through
-/// ``DataDirectory/openFile(_:_:mode:)``, so a symbolic link planted at its name is refused, not followed.
+/// Waiting never blocks a thread: the holders of this process queue for their turn in ``LocalTurns`` (no polling),
+/// and only the first polls the file with `LOCK_NB` while another process holds it. The lock file is opened
+/// through ``DataDirectory/openFile(_:_:mode:)``, so a symbolic link planted at its name is refused, not followed.
 public final class FileLock: Sendable {
     public let path: String
     private let descriptor: Mutex<Int32?>
@@ -31,34 +32,49 @@ public final class FileLock: Sendable {
     /// - Returns: the held lock, or `nil` when another holder has it.
     /// - Throws: `data_dir_unsafe` (a link at `path`), `data_dir_unusable` (it cannot be opened or locked).
     public static func tryLock(_ path: String) throws(OpenWorkError) -> FileLock? {
-        let descriptor = try open(path)
-        guard try attempt(descriptor, path) else {
-            close(descriptor)
-            return nil
+        guard LocalTurns.shared.tryTake(path) else { return nil }
+        do {
+            let descriptor = try open(path)
+            guard try attempt(descriptor, path) else {
+                close(descriptor)
+                LocalTurns.shared.give(path)
+                return nil
+            }
+            return FileLock(path: path, descriptor: descriptor)
+        } catch {
+            LocalTurns.shared.give(path)
+            throw error
         }
-        return FileLock(path: path, descriptor: descriptor)
     }
 
     /// Takes the lock, waiting up to `timeout` while another holder has it.
     ///
-    /// The file is opened once and polled with `LOCK_NB` on the caller's actor (`isolation`), so the waiters of
-    /// one actor take turns there instead of hopping away and back for every try. Pauses start at 200 µs and
-    /// double up to 5 ms: a poller that sleeps long keeps losing the lock to processes that ask right at release.
+    /// The waiters of this process take turns (``LocalTurns``); the first opens the file once and polls it with
+    /// `LOCK_NB` on the caller's actor (`isolation`), pauses starting at 200 µs and doubling up to 5 ms: a poller
+    /// that sleeps long keeps losing the lock to processes that ask right at release.
     ///
     /// - Returns: the held lock, or `nil` when it was still held by another at the deadline.
     public static func lock(
         _ path: String, timeout: Duration, isolation: isolated (any Actor)? = #isolation
     ) async throws(OpenWorkError) -> FileLock? {
-        let descriptor = try open(path)
         let deadline = ContinuousClock.now + timeout
-        var pause = Duration.microseconds(200)
-        while try !attempt(descriptor, path) {
-            guard ContinuousClock.now < deadline else {
-                close(descriptor)
-                return nil
+        guard await LocalTurns.shared.take(path, deadline: deadline) else { return nil }
+        let descriptor: Int32
+        do {
+            descriptor = try open(path)
+            var pause = Duration.microseconds(200)
+            while try !attempt(descriptor, path) {
+                guard ContinuousClock.now < deadline else {
+                    close(descriptor)
+                    LocalTurns.shared.give(path)
+                    return nil
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(5))
             }
-            try? await Task.sleep(for: pause)
-            pause = min(pause * 2, .milliseconds(5))
+        } catch {
+            LocalTurns.shared.give(path)
+            throw error
         }
         return FileLock(path: path, descriptor: descriptor)
     }
@@ -83,6 +99,7 @@ public final class FileLock: Sendable {
         guard let descriptor = descriptor.withLock({ $0.take() }) else { return }
         flock(descriptor, LOCK_UN)
         close(descriptor)
+        LocalTurns.shared.give(path)
     }
 
     private static func open(_ path: String) throws(OpenWorkError) -> Int32 {

@@ -4,18 +4,21 @@ import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkSystem
 
-/// `--approval manual|auto` and `--approval-timeout MS`: how the engine answers opencode's permission requests.
+/// `--approval manual|auto` and `--approval-timeout MS`: how the engine answers opencode's requests.
 /// Part of the serve options of `openwork rpc` and `openwork daemon run` (and passed on by an auto-start).
 struct ApprovalOptions: ParsableArguments {
     @Option(
-        help:
-            "manual (someone answers) or auto (answer `once` at once) (default: $OPENWORK_APPROVAL_MODE, else manual).")
+        help: """
+            manual (someone answers) or auto (permissions answered `once` at once; questions still wait for someone) \
+            (default: $OPENWORK_APPROVAL_MODE, else manual).
+            """)
     var approval: String?
 
     @Option(
-        help:
-            "Reject permission requests nobody answered within this many ms (default: $OPENWORK_APPROVAL_TIMEOUT_MS, else never)."
-    )
+        help: """
+            Reject permission requests and questions nobody answered within this many ms \
+            (default: $OPENWORK_APPROVAL_TIMEOUT_MS, else never).
+            """)
     var approvalTimeout: Int?
 
     func validate() throws {
@@ -36,12 +39,13 @@ struct ApprovalOptions: ParsableArguments {
     }
 }
 
-/// `openwork approvals list|reply`: opencode's permission requests through the daemon (started when needed), or
-/// an OpenWork server's write approvals directly with `--openwork-url` (no daemon).
+/// `openwork approvals list|reply`: opencode's permission requests and questions through the daemon (started when
+/// needed), or an OpenWork server's write approvals directly with `--openwork-url` (no daemon).
 struct ApprovalsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approvals",
-        abstract: "List and answer pending approvals: opencode's permission requests or an OpenWork server's.",
+        abstract:
+            "List and answer pending approvals: opencode's requests (permissions, questions) or an OpenWork server's.",
         subcommands: [List.self, Reply.self])
 
     /// Where an OpenWork server's approvals live: `--openwork-url` / `OPENWORK_URL`, `--host-token` /
@@ -92,14 +96,24 @@ struct ApprovalsCommand: AsyncParsableCommand {
     }
 
     struct Reply: AsyncParsableCommand {
-        enum Answer: String, EnumerableFlag {
-            case allow, deny, always
+        enum Choice: String, EnumerableFlag {
+            case allow, deny, reject, always
 
-            static func help(for value: Answer) -> ArgumentHelp? {
+            static func help(for value: Choice) -> ArgumentHelp? {
                 switch value {
-                case .allow: "Allow this once (opencode `once`)."
-                case .deny: "Reject (opencode `reject`)."
-                case .always: "Allow now and from now on for the request's patterns (opencode only)."
+                case .allow: "Allow a permission this once (opencode `once`)."
+                case .deny: "Reject a permission, or a question (opencode `reject`)."
+                case .reject: "The same as --deny."
+                case .always: "Allow a permission now and from now on for its patterns (opencode only)."
+                }
+            }
+
+            /// The `reply` param of `approvals.reply`.
+            var reply: String {
+                switch self {
+                case .allow: "once"
+                case .deny, .reject: "reject"
+                case .always: "always"
                 }
             }
         }
@@ -107,36 +121,53 @@ struct ApprovalsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reply",
             abstract: "Answer a pending approval (approvals.reply); the flag may come before or after the id.",
-            // The parser lists the three flags of one choice side by side, as if each were required.
-            usage: "openwork approvals reply <id> (--allow | --deny | --always) [--message <message>] [<options>]")
+            // The parser lists the flags of one choice side by side, as if each were required.
+            usage: """
+                openwork approvals reply <id> (--allow | --deny | --reject | --always | --answer <text>) \
+                [--message <message>] [<options>]
+                """,
+            discussion: """
+                A permission takes --allow, --deny (or --reject) or --always. A question (source \
+                opencode-question) takes --answer TEXT, which answers every question of the request with TEXT \
+                (one of its options' labels, or free text), or --reject. --json: {"ok":true,"id",…}.
+                """)
         @OptionGroup var common: DataDirOptions
         @OptionGroup var daemon: AutoStartOptions
         @OptionGroup var server: ServerOptions
         @Argument(help: "The approval's id.") var id: String
-        @Flag var answer: Answer
-        @Option(help: "A message for opencode with the reply.") var message: String?
+        @Flag var choice: Choice?
+        @Option(help: "Answer a question with this label or free text (every question of the request).")
+        var answer: String?
+        @Option(help: "A message for opencode with a permission reply.") var message: String?
 
-        var reply: String {
-            switch answer {
-            case .allow: "once"
-            case .deny: "reject"
-            case .always: "always"
+        func validate() throws {
+            switch (choice, answer) {
+            case (nil, nil):
+                throw ValidationError("give --allow, --deny (or --reject), --always, or --answer <text>")
+            case (.some(let choice), .some):
+                throw ValidationError("--answer goes alone, not with --\(choice.rawValue)")
+            case (nil, .some) where message != nil:
+                throw ValidationError("--message goes with a permission reply; a question's answer carries none")
+            default:
+                break
             }
         }
 
         func run() async throws {
             if let client = try ApprovalsCommand.direct(server, json: common.json) {
                 try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
-                    guard answer != .always else {
+                    guard let choice, choice != .always else {
                         throw OpenWorkError(
                             .invalidApprovalSettings, "the OpenWork server only accepts --allow or --deny")
                     }
-                    let result = try await client.reply(id, allow: answer == .allow)
+                    let result = try await client.reply(id, allow: choice == .allow)
                     CommandOutput.success(result, json: common.json, human: ApprovalsCommand.replied(result))
                 }
                 return
             }
-            var params: JSONValue = ["id": .string(id), "reply": .string(reply)]
+            var params: JSONValue = ["id": .string(id)]
+            if let choice { params["reply"] = .string(choice.reply) }
+            if let answer { params["answer"] = .string(answer) }
             if let message { params["message"] = .string(message) }
             try await DaemonCall.run(
                 common, daemon: daemon, "approvals.reply", params, human: ApprovalsCommand.replied)
@@ -162,7 +193,13 @@ struct ApprovalsCommand: AsyncParsableCommand {
     }
 
     static func replied(_ result: JSONValue) -> String {
-        "\(result["id"]?.stringValue ?? "?"): \(result["reply"]?.stringValue ?? "?") (\(result["source"]?.stringValue ?? "?"))"
+        let what =
+            result["answers"]?.arrayValue.map { answers in
+                "answered "
+                    + answers.map { ($0.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ") }
+                    .joined(separator: " | ")
+            } ?? result["reply"]?.stringValue ?? "?"
+        return "\(result["id"]?.stringValue ?? "?"): \(what) (\(result["source"]?.stringValue ?? "?"))"
     }
 
     static func table(_ result: JSONValue) -> String {
@@ -171,13 +208,18 @@ struct ApprovalsCommand: AsyncParsableCommand {
         let rows =
             [["ID", "SOURCE", "WORKSPACE", "WHAT", "DETAILS"]]
             + items.map { item in
-                let what = item["permission"]?.stringValue ?? item["action"]?.stringValue ?? ""
-                let details =
-                    item["patterns"]?.arrayValue.map { $0.compactMap(\.stringValue).joined(separator: " ") }
-                    ?? item["summary"]?.stringValue ?? ""
+                let what =
+                    item["permission"]?.stringValue ?? item["action"]?.stringValue
+                    ?? (item["questions"] != nil ? "question" : "")
+                let patterns = item["patterns"]?.arrayValue.map { $0.compactMap(\.stringValue).joined(separator: " ") }
+                let question = item["question"]?.stringValue.map { text in
+                    let labels = (item["options"]?.arrayValue ?? []).compactMap(\.stringValue)
+                    return labels.isEmpty ? text : "\(text) [\(labels.joined(separator: " / "))]"
+                }
                 return [
                     item["id"]?.stringValue ?? "", item["source"]?.stringValue ?? "",
-                    item["workspaceId"]?.stringValue ?? "-", what, details,
+                    item["workspaceId"]?.stringValue ?? "-", what,
+                    patterns ?? question ?? item["summary"]?.stringValue ?? "",
                 ]
             }
         return Describe.columns(rows)

@@ -45,7 +45,11 @@ import Testing
                 """#)
         let (directory, change) = ApprovalRules.change(in: asked)
         #expect(directory == "/w/a")
-        #expect(change == .asked(id: "per_1", sessionID: "ses_1", permission: "bash", patterns: ["rm -rf build"]))
+        #expect(
+            change
+                == .asked(
+                    id: "per_1", sessionID: "ses_1",
+                    request: .permission(permission: "bash", patterns: ["rm -rf build"])))
         let replied = try JSONValue(
             parsing:
                 #"{"directory":"/w/a","payload":{"type":"permission.replied","properties":{"sessionID":"ses_1","requestID":"per_1","reply":"always"}}}"#
@@ -63,8 +67,8 @@ import Testing
         let start = ContinuousClock.now
         func item(_ id: String, at offset: Duration) -> PendingApproval {
             PendingApproval(
-                id: id, workspaceID: nil, directory: "/w", sessionID: "ses", permission: "bash", patterns: [],
-                createdAt: 0, received: start + offset)
+                id: id, workspaceID: nil, directory: "/w", sessionID: "ses",
+                request: .permission(permission: "bash", patterns: []), createdAt: 0, received: start + offset)
         }
         let pending = [item("late", at: .seconds(5)), item("early", at: .zero), item("middle", at: .seconds(2))]
         #expect(ApprovalRules.expired(pending, timeout: nil, now: start + .seconds(100)).isEmpty)
@@ -90,7 +94,8 @@ import Testing
         let local = Workspace(id: "ws-aaaaaaaaaaaa", name: "a", path: "/w/a", kind: .local, createdAt: 0, lastUsedAt: 0)
         let item = PendingApproval(
             id: "per_1", workspaceID: ApprovalRules.workspaceID(for: "/w/a/", in: [local]), directory: "/w/a",
-            sessionID: "ses_1", permission: "edit", patterns: ["src/*"], createdAt: 42, received: .now)
+            sessionID: "ses_1", request: .permission(permission: "edit", patterns: ["src/*"]), createdAt: 42,
+            received: .now)
         #expect(item.workspaceID == "ws-aaaaaaaaaaaa")
         #expect(ApprovalRules.workspaceID(for: "/w/b", in: [local]) == nil)
         #expect(

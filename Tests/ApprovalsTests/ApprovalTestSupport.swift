@@ -40,7 +40,7 @@ final class FakeOpenWorkServerProcess: Sendable {
         process = try TestProcess(
             BuiltProducts.path(of: "fake-openwork-server"), ["--port", "0"] + timeout + arguments,
             environment: environment)
-        let prefix = "openwork server listening on "
+        let prefix = "OpenWork server listening on "
         guard let line = try await process.readLine(within: .seconds(60)), line.hasPrefix(prefix) else {
             _ = await process.stop()
             throw TestProcess.Timeout(description: "no listening line; stderr: \(process.errorOutput)")
@@ -157,4 +157,32 @@ func askPermission(_ baseURL: String, directory: String, patterns: [String] = ["
         throw TestProcess.Timeout(description: "the fake did not ask: \(answer)")
     }
     return id
+}
+
+/// Makes the fake opencode at `baseURL` ask `questions` in `directory` (`POST /__fake/question`; `quiet`: without
+/// publishing `question.asked`); returns the request's id.
+func askQuestion(
+    _ baseURL: String, directory: String, questions: [JSONValue] = [databaseQuestion], quiet: Bool = false
+) async throws -> String {
+    let answer = try await HTTP.send(
+        .POST, baseURL + "/__fake/question",
+        body: ["directory": .string(directory), "questions": .array(questions), "quiet": .bool(quiet)])
+    guard let id = answer.body["id"]?.stringValue else {
+        throw TestProcess.Timeout(description: "the fake did not ask: \(answer)")
+    }
+    return id
+}
+
+/// One question with two options.
+let databaseQuestion: JSONValue = [
+    "question": "Which database?", "header": "Database",
+    "options": [
+        ["label": "sqlite", "description": "a file"], ["label": "postgres", "description": "a server"],
+    ],
+]
+
+/// The answers and rejections the fake opencode at `baseURL` received for `id` (`GET /__fake/state`).
+func questionAnswers(_ baseURL: String, _ id: String) async throws -> [JSONValue] {
+    let state = try await HTTP.send(.GET, baseURL + "/__fake/state").body
+    return (state["questionAnswers"]?.arrayValue ?? []).filter { $0["requestID"] == .string(id) }
 }

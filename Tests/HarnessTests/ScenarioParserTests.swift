@@ -138,6 +138,41 @@ struct ScenarioParserTests {
         #expect(kill.signal == 9)
     }
 
+    @Test("ask-question and fake-state: a QuestionInfo or an array of them, the fake required")
+    func questionSteps() throws {
+        let scenario = try ScenarioParser.parse(
+            """
+            # requires: fake
+            start
+            ask-question $Q $WORK/a {"question":"Which?","header":"DB","options":[{"label":"a b","description":""}]}
+            ask-question $R $WORK/a [{"question":"$Q?","header":"","options":[]},{"question":"2","header":"","options":[]}]
+            fake-state
+            expect response {"questionAnswers":[{"requestID":"$Q"}]}
+            """, file: "ok.scenario")
+        let ask = try #require(scenario.steps[1].action as? AskQuestionStep)
+        #expect(ask.variable == "Q")
+        #expect(ask.directory.text == "$WORK/a")
+        #expect(ask.questions["options"]?[0]?["label"] == "a b")
+        let two = try #require(scenario.steps[2].action as? AskQuestionStep)
+        #expect(two.questions.arrayValue?.count == 2)
+        #expect(scenario.steps[3].action is FakeStateStep)
+        for (text, message) in [
+            ("start\nask-question $Q $WORK/a {\"question\":\"x\"}", "requires: fake"),
+            ("# requires: fake\nstart\nask-question Q $WORK/a {}", "ask-question wants $NAME DIRECTORY JSON"),
+            ("# requires: fake\nstart\nask-question $Q $WORK/a [1]", "one QuestionInfo object or an array"),
+            ("# requires: fake\nstart\nask-question $Q $WORK/a {\"question\":", "bad JSON"),
+            ("# requires: fake\nstart\nfake-state now", "takes no arguments"),
+            ("# requires: fake\nfake-state", "before `start`"),
+        ] {
+            do {
+                _ = try ScenarioParser.parse(text, file: "bad.scenario")
+                Issue.record("parsed: \(text)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
     @Test("durations and signals")
     func durationsAndSignals() {
         #expect(ScenarioParser.parseDuration("500ms") == .milliseconds(500))

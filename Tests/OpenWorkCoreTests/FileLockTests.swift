@@ -32,6 +32,20 @@ struct FileLockTests {
         #expect(await counter.value == 200)
     }
 
+    @Test("a waiter whose deadline passed leaves the queue: the turn goes to the next one still waiting")
+    func expiredWaiterDoesNotKeepTheTurn() async throws {
+        let directory = try TemporaryDirectory("filelock")
+        let path = directory.appending("w.lock")
+        let holder = try #require(try FileLock.tryLock(path))
+        async let patient = FileLock.lock(path, timeout: .seconds(60))
+        #expect(try await FileLock.lock(path, timeout: .milliseconds(20)) == nil, "gave up at its deadline")
+        holder.release()
+        let next = try #require(try await patient, "the patient waiter gets the turn")
+        #expect(try FileLock.tryLock(path) == nil)
+        next.release()
+        #expect(try FileLock.tryLock(path) != nil, "free again once given back")
+    }
+
     @Test("a symbolic link at the lock's name is refused, not followed")
     func linkRefused() throws {
         let directory = try TemporaryDirectory("filelock")

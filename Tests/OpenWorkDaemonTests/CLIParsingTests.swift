@@ -98,12 +98,11 @@ struct CLIParsingTests {
         #expect(heading.lowerBound < daemonOption.lowerBound)
     }
 
-    @Test("approvals reply usage shows --allow, --deny and --always as one choice")
+    @Test("approvals reply usage shows --allow, --deny, --reject, --always and --answer as one choice")
     func replyUsage() {
         let usage = OpenWorkCommand.usageString(for: ApprovalsCommand.Reply.self)
-        #expect(
-            usage.contains("--allow|--deny|--always") || usage.contains("(--allow | --deny | --always)"), "\(usage)")
-        #expect(!usage.contains("--allow --deny --always"), "\(usage)")
+        #expect(usage.contains("(--allow | --deny | --reject | --always | --answer <text>)"), "\(usage)")
+        #expect(!usage.contains("--allow --deny"), "\(usage)")
     }
 
     @Test("counts name their noun in the right number")

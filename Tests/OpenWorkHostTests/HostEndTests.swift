@@ -28,7 +28,8 @@ struct HostEndTests {
         let optional = try Self.settings(router: "optional")
         #expect(HostMode.end(service: "opencode-router", what: "exited", event: exited, settings: optional) == nil)
         let required = try Self.settings(router: "required")
-        #expect(HostMode.end(service: "opencode-router", what: "exited", event: exited, settings: required)?.exitCode == 1)
+        #expect(
+            HostMode.end(service: "opencode-router", what: "exited", event: exited, settings: required)?.exitCode == 1)
         let asked: JSONValue = ["pid": 10, "code": 0, "stopping": true]
         #expect(HostMode.end(service: "opencode-router", what: "exited", event: asked, settings: required) == nil)
     }

@@ -128,9 +128,10 @@ struct HostRunTests {
         let end = ContinuousClock.now + .seconds(60)
         var readies = 0
         while ContinuousClock.now < end {
-            readies = Self.records(host).filter {
-                $0["body"] == "service.ready" && $0["attributes"]?["service"] == "openwork-server"
-            }.count
+            readies =
+                Self.records(host).filter {
+                    $0["body"] == "service.ready" && $0["attributes"]?["service"] == "openwork-server"
+                }.count
             if readies >= 2 { break }
             try await Task.sleep(for: .milliseconds(50))
         }

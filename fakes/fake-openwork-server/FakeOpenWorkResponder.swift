@@ -1,99 +1,147 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
 import OpenWorkJSON
 
-/// The HTTP side of the fake: host-token auth, the approvals API, health and the introspection routes.
-/// Errors are `{"code":…,"message":…}` like the OpenWork server's.
+/// The HTTP side of the fake: auth, the routes host mode uses, CORS, the request log, and the introspection
+/// routes. Errors are `{"code":…,"message":…,"details"?:…}` like the OpenWork server's.
+///
+/// Client auth is `Authorization: Bearer <OPENWORK_TOKEN or a minted token>`; host auth is
+/// `X-OpenWork-Host-Token: <OPENWORK_HOST_TOKEN>` or `Authorization: Bearer <a minted owner token>`.
 struct FakeOpenWorkResponder: HTTPResponder {
     typealias Context = BasicRequestContext
 
-    let options: ServerOptions
-    let book: ApprovalBook
-    let token: HostTokenCheck
-    let started: ContinuousClock.Instant
-    static let version = "0.11.165"
+    let state: ServerState
+
+    /// Which credential a route needs, as the log names it.
+    enum Auth: String {
+        case anyone = "none"
+        case client, host
+    }
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let path = request.uri.path
+        let method = request.method.rawValue
+        if path == "/__fake" || path.hasPrefix("/__fake/") {
+            guard state.options.introspection else { return Reply.error(404, "not_found", "Not found") }
+            return await introspect(request)
+        }
+        state.journal.record(method: method, path: path)
+        let started = ContinuousClock.now
+        let (response, auth) = method == "OPTIONS" ? (Response(status: .noContent), Auth.anyone) : await route(request)
+        let elapsed = (ContinuousClock.now - started).components
+        state.log.request(
+            method: method, path: path, status: response.status.code,
+            milliseconds: elapsed.seconds * 1_000 + elapsed.attoseconds / 1_000_000_000_000_000, auth: auth.rawValue)
+        return withCORS(response, origin: request.headers[.origin])
+    }
+
+    private func route(_ request: Request) async -> (Response, Auth) {
         let segments = request.uri.path.split(separator: "/").map(String.init)
         let method = request.method.rawValue
-        let body = try await request.body.collect(upTo: 1 << 20)
-        let parsed: JSONValue? = body.readableBytes == 0 ? nil : try? JSONValue(parsing: Array(body.readableBytesView))
-        if segments.first == "__fake" {
-            guard options.introspection else { return Self.error(404, "not_found", "no route") }
-            return await introspect(method, segments, parsed)
+        if segments.first == "opencode" {
+            guard await isClient(request) else { return (Reply.unauthorizedClient, .client) }
+            return (await OpenCodeProxy(state: state).forward(request), .client)
         }
-        if method == "GET", segments == ["health"] {
-            let uptime = ContinuousClock.now - started
-            return Self.json(
-                200,
-                [
-                    "ok": true, "version": .string(Self.version),
-                    "uptimeMs": .integer(
-                        uptime.components.seconds * 1_000 + uptime.components.attoseconds / 1_000_000_000_000_000),
-                ])
+        if segments.first == "approvals" {
+            guard await isHost(request) else { return (Reply.unauthorizedHost, .host) }
+            return (await approvals(method, segments, request), .host)
         }
-        guard segments.first == "approvals" else { return Self.error(404, "not_found", "no route for \(method)") }
+        switch (method, segments.count, segments.first) {
+        case ("GET", 1, "health"):
+            return (await health(), .anyone)
+        case ("GET", 1, "workspaces"):
+            guard await isClient(request) else { return (Reply.unauthorizedClient, .client) }
+            return (workspaces(), .client)
+        case ("POST", 1, "tokens"):
+            guard await isHost(request) else { return (Reply.unauthorizedHost, .host) }
+            return (await mintToken(try? await Self.jsonBody(request)), .host)
+        case ("GET", 3, "workspace") where segments[2] == "config":
+            guard await isClient(request) else { return (Reply.unauthorizedClient, .client) }
+            return (await workspaceConfig(segments[1]), .client)
+        default:
+            return (Reply.error(404, "not_found", "Not found"), .anyone)
+        }
+    }
+
+    // MARK: Auth
+
+    private func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    private func isClient(_ request: Request) async -> Bool {
+        guard let token = bearer(request) else { return false }
+        if state.collaboratorToken.accepts(token) { return true }
+        return await state.tokens.scope(of: token) != nil
+    }
+
+    private func isHost(_ request: Request) async -> Bool {
         let presented = request.headers.first { $0.name.canonicalName == "x-openwork-host-token" }?.value
-        guard token.accepts(presented) else {
-            return Self.error(401, "unauthorized", "a valid X-OpenWork-Host-Token is required")
+        if state.hostToken.accepts(presented) { return true }
+        guard let token = bearer(request) else { return false }
+        return await state.tokens.scope(of: token) == .owner
+    }
+
+    // MARK: Routes
+
+    private func health() async -> Response {
+        let opencodeVersion = await OpenCodeClient(state: state).version()
+        return Reply.json(
+            200,
+            [
+                "ok": true, "version": .string(state.options.knobs.version),
+                "opencodeVersion": opencodeVersion.map(JSONValue.string) ?? .null, "uptimeMs": .integer(state.uptimeMs),
+            ])
+    }
+
+    private func mintToken(_ body: JSONValue?) async -> Response {
+        guard let raw = body?["scope"]?.stringValue, let scope = TokenBook.Scope(rawValue: raw) else {
+            return Reply.error(400, "invalid_scope", "Token scope must be owner, collaborator, or viewer")
         }
+        let label = body?["label"]?.stringValue
+        return Reply.json(201, await state.tokens.mint(scope: scope, label: label))
+    }
+
+    private func approvals(_ method: String, _ segments: [String], _ request: Request) async -> Response {
         switch (method, segments.count) {
         case ("GET", 1):
-            return Self.json(200, ["items": .array(await book.items)])
+            return Reply.json(200, ["items": .array(await state.book.items)])
         case ("POST", 2):
-            let reply = parsed?["reply"]?.stringValue
+            let reply = (try? await Self.jsonBody(request))?["reply"]?.stringValue
             guard reply == "allow" || reply == "deny" else {
-                return Self.error(400, "invalid_request", "reply must be \"allow\" or \"deny\"")
+                return Reply.error(400, "invalid_request", "reply must be \"allow\" or \"deny\"")
             }
-            guard let decision = await book.decide(segments[1], allow: reply == "allow") else {
-                return Self.error(404, "approval_not_found", "approval \(segments[1]) not found")
+            guard let decision = await state.book.decide(segments[1], allow: reply == "allow") else {
+                return Reply.error(404, "approval_not_found", "approval \(segments[1]) not found")
             }
-            return Self.json(200, ["ok": true, "allowed": .bool(decision.allowed)])
+            return Reply.json(200, ["ok": true, "allowed": .bool(decision.allowed)])
         default:
-            return Self.error(404, "not_found", "no route for \(method)")
+            return Reply.error(404, "not_found", "Not found")
         }
     }
 
-    /// `POST /__fake/approvals {workspaceId?, action?, summary?, paths?, wait?}` makes a write request: at once
-    /// `201 {approval, decided}`, or with `wait: true` the writer's view once decided: `200 {ok, allowed, id}`
-    /// or `403 {code:"write_denied", id, reason}`. `GET /__fake/state` → `{mode, pending, decisions}`.
-    private func introspect(_ method: String, _ segments: [String], _ body: JSONValue?) async -> Response {
-        switch (method, segments.dropFirst().first) {
-        case ("GET", "state"):
-            return Self.json(200, await book.state)
-        case ("POST", "approvals"):
-            let (approval, decided) = await book.request(
-                workspaceId: body?["workspaceId"]?.stringValue ?? "ws-fake",
-                action: body?["action"]?.stringValue ?? "file.write",
-                summary: body?["summary"]?.stringValue ?? "write a file",
-                paths: body?["paths"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-            guard body?["wait"] == true else {
-                return Self.json(
-                    201, ["approval": approval.json, "decided": decided.map { .bool($0.allowed) } ?? .null])
-            }
-            let decision: ApprovalBook.Decision
-            if let decided { decision = decided } else { decision = await book.outcome(of: approval.id) }
-            if decision.allowed {
-                return Self.json(200, ["ok": true, "allowed": true, "id": .string(approval.id)])
-            }
-            return Self.json(
-                403,
-                [
-                    "code": "write_denied", "message": "the write was not approved", "id": .string(approval.id),
-                    "reason": .string(decision.reason),
-                ])
-        default:
-            return Self.error(404, "not_found", "no route")
+    /// The request's body as JSON (`nil` when empty or not JSON); bodies over 1 MiB throw.
+    static func jsonBody(_ request: Request) async throws -> JSONValue? {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        return body.readableBytes == 0 ? nil : try? JSONValue(parsing: Array(body.readableBytesView))
+    }
+
+    /// `Access-Control-Allow-*` when `--cors` lists `*` or the request's `Origin`.
+    private func withCORS(_ response: Response, origin: String?) -> Response {
+        let origins = state.options.corsOrigins
+        guard let allowed = origins.contains("*") ? "*" : origin.flatMap({ origins.contains($0) ? $0 : nil }) else {
+            return response
         }
-    }
-
-    static func json(_ status: Int, _ value: JSONValue) -> Response {
-        let bytes = (try? value.serializedBytes(.compact)) ?? Array(#"{"code":"internal"}"#.utf8)
-        return Response(
-            status: .init(code: status), headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func error(_ status: Int, _ code: String, _ message: String) -> Response {
-        json(status, ["code": .string(code), "message": .string(message)])
+        var response = response
+        response.headers[.accessControlAllowOrigin] = allowed
+        response.headers[.accessControlAllowHeaders] =
+            "Authorization, Content-Type, X-OpenWork-Host-Token, X-OpenWork-Client-Id, X-OpenCode-Directory"
+        response.headers[.accessControlAllowMethods] = "GET,POST,PATCH,DELETE,OPTIONS"
+        response.headers[.vary] = "Origin"
+        return response
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Hummingbird
 
@@ -7,8 +8,9 @@ import Hummingbird
     import Darwin
 #endif
 
-/// `fake-openwork-server`: the approvals and health part of the OpenWork server (host mode), for tests.
-/// Prints `openwork server listening on http://<host>:<port>` once bound. See `fakes/README.md`.
+/// `fake-openwork-server`: the OpenWork server as host mode drives it (health, workspaces, tokens, workspace
+/// config, the `/opencode/*` proxy, approvals), for tests. Prints `OpenWork server listening on
+/// http://<host>:<port>` once bound. See `fakes/README.md`.
 @main
 enum FakeOpenWorkServer {
     static func main() async {
@@ -18,27 +20,47 @@ enum FakeOpenWorkServer {
             options = try ServerOptions.parse(
                 Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
         } catch {
-            FileHandle.standardError.write(Data("fake-openwork-server: \(error)\n".utf8))
+            StandardStreams.error("fake-openwork-server: \(error)")
             exit(2)
         }
-        let book = ApprovalBook(mode: options.mode, timeout: .milliseconds(options.approvalTimeoutMs)) {
-            Int64(Date().timeIntervalSince1970 * 1_000)
-        }
-        let responder = FakeOpenWorkResponder(
-            options: options, book: book, token: HostTokenCheck(options.hostToken), started: .now)
+        let signals = exitOnSignals()
+        let state = ServerState(options: options, processID: getpid())
+        if options.knobs.startDelay > .zero { try? await Task.sleep(for: options.knobs.startDelay) }
         setenv("LOG_LEVEL", "critical", 1)
         let hostname = options.hostname
+        let crashAfter = options.knobs.crashAfter
         let application = Application(
-            responder: responder, configuration: .init(address: .hostname(hostname, port: options.port)),
+            responder: FakeOpenWorkResponder(state: state),
+            configuration: .init(address: .hostname(hostname, port: options.port)),
             onServerRunning: { channel in
-                let line = "openwork server listening on http://\(hostname):\(channel.localAddress?.port ?? 0)\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+                StandardStreams.out(
+                    "OpenWork server listening on http://\(hostname):\(channel.localAddress?.port ?? 0)")
+                if let crashAfter {
+                    Task {
+                        try? await Task.sleep(for: crashAfter)
+                        StandardStreams.error(
+                            "fake-openwork-server: crashing on purpose (FAKE_OPENWORK_CRASH_AFTER_MS)")
+                        _exit(1)
+                    }
+                }
             })
         do {
             try await application.run()
         } catch {
-            FileHandle.standardError.write(Data("fake-openwork-server: \(error)\n".utf8))
+            StandardStreams.error("fake-openwork-server: \(error)")
             exit(1)
+        }
+        withExtendedLifetime(signals) {}
+    }
+
+    /// SIGTERM and SIGINT end the process at once with status 0 (nothing to save: everything is in memory).
+    private static func exitOnSignals() -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            _ = signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { _exit(0) }
+            source.resume()
+            return source
         }
     }
 }

@@ -25,7 +25,8 @@ public enum ApprovalReply: String, Sendable, CaseIterable {
     }
 }
 
-/// Manual (someone answers) or auto (`once` at once, logged).
+/// Manual (someone answers) or auto (permissions answered `once` at once, logged; a question still waits for a
+/// human).
 public enum ApprovalMode: String, Sendable, CaseIterable {
     case manual, auto
 }
@@ -70,48 +71,18 @@ public struct ApprovalSettings: Sendable, Equatable {
     }
 }
 
-/// One pending opencode permission request, as `approvals.list` shows it.
-public struct PendingApproval: Sendable, Equatable {
-    public var id: String
-    public var workspaceID: String?
-    public var directory: String
-    public var sessionID: String
-    public var permission: String
-    public var patterns: [String]
-    /// Unix milliseconds when openwork first saw it.
-    public var createdAt: Int64
-    /// When it was seen, on the owner's clock (for the timeout).
-    public var received: ContinuousClock.Instant
-
-    public init(
-        id: String, workspaceID: String?, directory: String, sessionID: String, permission: String,
-        patterns: [String], createdAt: Int64, received: ContinuousClock.Instant
-    ) {
-        self.id = id
-        self.workspaceID = workspaceID
-        self.directory = directory
-        self.sessionID = sessionID
-        self.permission = permission
-        self.patterns = patterns
-        self.createdAt = createdAt
-        self.received = received
-    }
-
-    public var json: JSONValue {
-        [
-            "id": .string(id), "source": "opencode", "workspaceId": workspaceID.map(JSONValue.string) ?? .null,
-            "directory": .string(directory), "sessionID": .string(sessionID), "permission": .string(permission),
-            "patterns": .array(patterns.map(JSONValue.string)), "createdAt": .integer(createdAt),
-        ]
-    }
-}
-
-/// The pure rules of the approvals owner: reading opencode's events, timeouts, reconnect delays.
+/// The pure rules of the approvals owner: reading opencode's events, checking replies, timeouts, reconnect delays.
 public enum ApprovalRules {
     /// What an opencode event means for approvals.
     public enum Change: Sendable, Equatable {
-        case asked(id: String, sessionID: String, permission: String, patterns: [String])
+        /// `permission.asked` or `question.asked`.
+        case asked(id: String, sessionID: String, request: PendingApproval.Request)
+        /// `permission.replied`.
         case replied(id: String, reply: String)
+        /// `question.replied`: one list of answers per question.
+        case answered(id: String, answers: [[String]])
+        /// `question.rejected`.
+        case rejected(id: String)
         case connected
         case other
     }
@@ -121,29 +92,47 @@ public enum ApprovalRules {
         let payload = frame["payload"] ?? frame
         let directory = frame["directory"]?.stringValue
         let properties = payload["properties"] ?? [:]
+        let requestID = properties["requestID"]?.stringValue
         switch payload["type"]?.stringValue {
         case "server.connected":
             return (directory, .connected)
         case "permission.asked":
             guard let id = properties["id"]?.stringValue else { return (directory, .other) }
-            return (directory, asked(properties, id: id))
+            return (directory, .asked(id: id, sessionID: sessionID(properties), request: permission(properties)))
+        case "question.asked":
+            guard let id = properties["id"]?.stringValue else { return (directory, .other) }
+            return (directory, .asked(id: id, sessionID: sessionID(properties), request: questions(properties)))
         case "permission.replied":
-            guard let id = properties["requestID"]?.stringValue ?? properties["permissionID"]?.stringValue else {
-                return (directory, .other)
-            }
+            guard let id = requestID ?? properties["permissionID"]?.stringValue else { return (directory, .other) }
             return (directory, .replied(id: id, reply: properties["reply"]?.stringValue ?? "unknown"))
+        case "question.replied":
+            guard let requestID else { return (directory, .other) }
+            let answers = (properties["answers"]?.arrayValue ?? []).map {
+                $0.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+            return (directory, .answered(id: requestID, answers: answers))
+        case "question.rejected":
+            guard let requestID else { return (directory, .other) }
+            return (directory, .rejected(id: requestID))
         default:
             return (directory, .other)
         }
     }
 
+    /// The session of a `PermissionRequest` or `QuestionRequest`.
+    public static func sessionID(_ request: JSONValue) -> String { request["sessionID"]?.stringValue ?? "" }
+
     /// A `PermissionRequest` (event properties, or an item of `GET /permission`).
-    public static func asked(_ request: JSONValue, id: String) -> Change {
-        .asked(
-            id: id, sessionID: request["sessionID"]?.stringValue ?? "",
+    public static func permission(_ request: JSONValue) -> PendingApproval.Request {
+        .permission(
             permission: request["permission"]?.stringValue ?? request["type"]?.stringValue ?? "",
             patterns: request["patterns"]?.arrayValue?.compactMap(\.stringValue)
                 ?? request["pattern"]?.stringValue.map { [$0] } ?? [])
+    }
+
+    /// A `QuestionRequest` (event properties, or an item of `GET /question`); questions without text are skipped.
+    public static func questions(_ request: JSONValue) -> PendingApproval.Request {
+        .question((request["questions"]?.arrayValue ?? []).compactMap(ApprovalQuestion.init))
     }
 
     /// The local workspace whose directory is `directory` (opencode reports the directory it was asked with).

@@ -46,7 +46,7 @@ public actor Engine {
         public var log: LogSettings?
         /// Receives every engine event (at info; warnings for exits and failures).
         public var logger = Logger(label: "openwork.engine")
-        /// How opencode's permission requests are answered (`--approval`, `--approval-timeout`).
+        /// How opencode's permission requests and questions are answered (`--approval`, `--approval-timeout`).
         public var approvals = ApprovalSettings()
 
         public init(dataDirectory: DataDirectory, environment: [String: String]) {
@@ -210,7 +210,12 @@ public actor Engine {
         await approvals.stop()
         await supervisor.stop()
         await registry.flushUses()
-        if case .success? = await ownership?.value { try? await registry.setRecord(.opencode, nil) }
+        if case .success(let lock)? = await ownership?.value {
+            try? await registry.setRecord(.opencode, nil)
+            // Now, not whenever the last reference to the finished task goes: the next engine of this data
+            // directory, in this process or another, may start at once.
+            lock.release()
+        }
         ownership = nil
         await sidecars.shutdown()
         try? await http.shutdown()
