@@ -213,7 +213,7 @@ let package = Package(
             name: "OpenWorkHostTests",
             dependencies: [
                 "OpenWorkHost", "OpenWorkCore", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting", "openwork",
-                "fake-opencode", "fake-openwork-server",
+                "fake-opencode", "fake-openwork-server", "fake-opencode-router",
             ],
             swiftSettings: swiftSettings
         ),
