@@ -192,6 +192,7 @@ let package = Package(
             dependencies: [
                 "OpenWorkSystem",
                 "HarnessKit", "OpenWorkTesting", "OpenWorkJSON", "openwork", "fake-opencode", "openwork-harness",
+                "fake-openwork-server", "fake-opencode-router",
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
