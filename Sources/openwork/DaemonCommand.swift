@@ -48,7 +48,7 @@ extension DaemonCommand {
             var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
             engine.log = log
             engine.opencodeExecutable = serve.opencodeBin
-            engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+            engine.tuneSupervisor = serve.tuneOpenCode(environment)
             do {
                 try engine.checkExplicitOpenCode()
                 engine.sidecars = try serve.sidecar.settings(
