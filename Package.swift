@@ -193,6 +193,7 @@ let package = Package(
             dependencies: [
                 "OpenWorkSystem",
                 "HarnessKit", "OpenWorkTesting", "OpenWorkJSON", "openwork", "fake-opencode", "openwork-harness",
+                "fake-openwork-server", "fake-opencode-router",
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
@@ -214,7 +215,7 @@ let package = Package(
             name: "OpenWorkHostTests",
             dependencies: [
                 "OpenWorkHost", "OpenWorkCore", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting", "openwork",
-                "fake-opencode", "fake-openwork-server",
+                "fake-opencode", "fake-openwork-server", "fake-opencode-router",
             ],
             swiftSettings: swiftSettings
         ),

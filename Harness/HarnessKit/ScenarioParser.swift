@@ -19,7 +19,9 @@ public struct ScenarioParseError: Error, Sendable, CustomStringConvertible {
 /// finds the verb's parser in its file in `Steps/`.
 public enum ScenarioParser {
     /// Variables every scenario has.
-    public static let builtinVariables: Set<String> = ["WORK", "DATA", "OPENCODE_BIN", "OPENWORK_BIN"]
+    public static let builtinVariables: Set<String> = [
+        "WORK", "DATA", "OPENCODE_BIN", "OPENWORK_BIN", "OPENWORK_SERVER_BIN", "OPENCODE_ROUTER_BIN",
+    ]
 
     public static func parse(contentsOf path: String) throws -> Scenario {
         let text: String

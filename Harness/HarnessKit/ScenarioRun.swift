@@ -44,6 +44,9 @@ public final class ScenarioRun {
         variables = [
             "WORK": .string(work), "DATA": .string(data), "OPENCODE_BIN": .string(configuration.opencodeExecutable),
             "OPENWORK_BIN": .string(configuration.openworkExecutable),
+            // Host mode's other services: the bundled fakes.
+            "OPENWORK_SERVER_BIN": .string(BuiltProducts.path(of: "fake-openwork-server")),
+            "OPENCODE_ROUTER_BIN": .string(BuiltProducts.path(of: "fake-opencode-router")),
         ]
         environment = configuration.environment
     }

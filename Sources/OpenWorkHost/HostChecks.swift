@@ -40,8 +40,8 @@ public struct HostChecks: Sendable {
         guard listed.status == 200, let id = listed.json?["items"]?[0]?["id"]?.stringValue else {
             throw Self.failed("workspaces", "GET /workspaces listed no workspace (\(listed.status))")
         }
-        // RFC 3986 unreserved characters stay as they are (ids are `ws_…`: `%5F` is not what servers route on).
-        let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", ".", "_", "~"])) ?? id
+        let encoded =
+            id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? id
         let config = try await openwork.request(.GET, "/workspace/\(encoded)/config", auth: .bearer(token))
         guard config.status == 200 else {
             throw Self.failed("workspace config", "GET /workspace/\(id)/config answered \(config.status)")

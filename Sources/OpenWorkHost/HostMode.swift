@@ -45,8 +45,10 @@ public actor HostMode {
     var router: Supervisor?
     var ownerToken: String?
     var openworkVersion: String?
-    var endWaiters: [CheckedContinuation<End, Never>] = []
     var ended: End?
+    /// Carries the end of the run to ``ending()`` (one element, then finished).
+    nonisolated let endings: AsyncStream<End>
+    let endingsInput: AsyncStream<End>.Continuation
     var watcher: Task<Void, Never>?
 
     public init(
@@ -58,6 +60,7 @@ public actor HostMode {
         self.environment = environment
         self.dataDirectory = dataDirectory
         self.onOutput = onOutput
+        (endings, endingsInput) = AsyncStream<End>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Starts everything in the anchor's order and returns the connection details once every required service
@@ -105,10 +108,11 @@ public actor HostMode {
         return connection(opencodeURL: opencodeURL, openworkURL: serverReady.endpoint.baseURL, routerURL: routerURL)
     }
 
-    /// Waits until the run ends on its own (a failure host mode cannot go on with).
-    public func ending() async -> End {
-        if let ended { return ended }
-        return await withCheckedContinuation { endWaiters.append($0) }
+    /// Waits until the run ends on its own (a failure host mode cannot go on with); `nil` when the waiting task is
+    /// cancelled first (the run was ended from outside, e.g. by a signal).
+    public nonisolated func ending() async -> End? {
+        for await end in endings { return end }
+        return nil
     }
 
     /// Stops the router, openwork-server, then opencode (each group TERM → grace → KILL).
@@ -209,8 +213,7 @@ public actor HostMode {
     private func finish(_ end: End) {
         guard ended == nil else { return }
         ended = end
-        let waiters = endWaiters
-        endWaiters = []
-        for waiter in waiters { waiter.resume(returning: end) }
+        endingsInput.yield(end)
+        endingsInput.finish()
     }
 }

@@ -89,6 +89,10 @@ public struct HostSettings: Sendable {
             return parsed
         }
 
+        var secrets = secrets
+        // The anchor's variables for opencode's credentials (its flags are refused: argv is visible to all).
+        if let username = variable("OPENWORK_OPENCODE_USERNAME") { secrets.opencodeUsername = username }
+        if let password = variable("OPENWORK_OPENCODE_PASSWORD") { secrets.opencodePassword = password }
         let rawWorkspace = flags.workspace ?? variable("OPENWORK_WORKSPACE") ?? workingDirectory
         let workspace = Self.absolute(rawWorkspace, relativeTo: workingDirectory)
         var approvals = try ApprovalSettings.resolve(

@@ -27,6 +27,8 @@ extension Operations {
         var hotReload: Bool?
         var hotReloadDebounceMs: Int?
         var hotReloadCooldownMs: Int?
+        var opencodeUsername: String?
+        var opencodePassword: String?
         var check: Bool?
         var checkEvents: Bool?
         var includeSecrets: Bool?
@@ -83,6 +85,13 @@ extension Operations {
             flag("hotReload", "OPENCODE_HOT_RELOAD for opencode (default true)"),
             .integer("hotReloadDebounceMs", "default 700", required: false),
             .integer("hotReloadCooldownMs", "default 1500", required: false),
+            .string(
+                "opencodeUsername", "opencode's user (default: $OPENWORK_OPENCODE_USERNAME, else opencode)",
+                required: false),
+            .string(
+                "opencodePassword",
+                "opencode's password (default: $OPENWORK_OPENCODE_PASSWORD, else a random one made here)",
+                required: false),
             flag("check", "run the anchor's checks once started; a failure stops everything (host_check_failed)"),
             flag("checkEvents", "like check, and require an event from opencode's event stream"),
             flag("includeSecrets", "answer with the credentials (default: every credential is null)"),
@@ -119,8 +128,10 @@ extension Operations {
                 if base == nil, params.workspace?.hasPrefix("/") != true {
                     throw RPCError.invalidParams("workspace: an absolute path is needed (or give cwd)")
                 }
-                let settings = try HostSettings.resolve(
+                var settings = try HostSettings.resolve(
                     params.flags, environment: environment, workingDirectory: base ?? "/")
+                if let username = params.opencodeUsername { settings.secrets.opencodeUsername = username }
+                if let password = params.opencodePassword { settings.secrets.opencodePassword = password }
                 let connection = try await host.start(
                     settings, check: params.check ?? false, checkEvents: params.checkEvents ?? false)
                 var result = connection.json(includeSecrets: params.includeSecrets ?? false).objectValue ?? [:]

@@ -44,10 +44,11 @@ extension DaemonCommand {
             let environment = ProcessInfo.processInfo.environment
             let log = serve.log.bootstrap()
             let logger = Logger(label: "openwork.daemon")
+            for warning in OpenWorkVariables.warnings(for: environment) { logger.warning("\(warning)") }
             var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
             engine.log = log
             engine.opencodeExecutable = serve.opencodeBin
-            engine.tuneSupervisor = EngineTuning.fromEnvironment(environment)
+            engine.tuneSupervisor = serve.tuneOpenCode(environment)
             do {
                 try engine.checkExplicitOpenCode()
                 engine.sidecars = try serve.sidecar.settings(

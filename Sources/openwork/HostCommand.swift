@@ -186,6 +186,7 @@ struct HostRunner {
         redacted.write = { line in write(redactor.redact(line)) }
         OpenWorkLogging.bootstrap(redacted)
         let log = redacted
+        for warning in OpenWorkVariables.warnings(for: environment) { Logger(label: "openwork").warning("\(warning)") }
         var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
         engine.log = log
         engine.opencodeExecutable = options.opencodeBin

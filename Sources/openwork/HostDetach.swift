@@ -25,7 +25,8 @@ enum HostDetach {
                 opencodeBin: options.opencodeBin, approvals: options.approvals, environment)
             let arguments = daemonArguments(options, environment: environment)
             let answer = try await DaemonCall.call(
-                directory, "host.start", params(settings, options: options, includeSecrets: common.json),
+                directory, "host.start",
+                params(settings, options: options, includeSecrets: common.json, environment: environment),
                 given: given,
                 start: { () throws(OpenWorkError) in
                     try await DaemonCommand.Start.start(
@@ -48,7 +49,10 @@ enum HostDetach {
     }
 
     /// `host.start`'s params: every setting as resolved here, so the daemon's own environment decides nothing.
-    static func params(_ settings: HostSettings, options: HostOptions, includeSecrets: Bool) -> JSONValue {
+    static func params(
+        _ settings: HostSettings, options: HostOptions, includeSecrets: Bool, environment: [String: String]
+    ) -> JSONValue {
+        let given = Set(environment.filter { !$0.value.isEmpty }.keys)
         var params: [String: JSONValue] = [
             "workspace": .string(settings.workspace),
             "approval": .string(settings.approvals.mode.rawValue),
@@ -71,6 +75,14 @@ enum HostDetach {
         ]
         if let timeout = settings.approvals.timeout { params["approvalTimeoutMs"] = .integer(timeout.milliseconds) }
         if let level = settings.opencodeLogLevel { params["opencodeLogLevel"] = .string(level) }
+        // opencode's credentials only when this command was given them ($OPENWORK_OPENCODE_USERNAME/PASSWORD);
+        // else the daemon makes its own. They travel in the body, never on an argv.
+        if given.contains("OPENWORK_OPENCODE_USERNAME") {
+            params["opencodeUsername"] = .string(settings.secrets.opencodeUsername)
+        }
+        if given.contains("OPENWORK_OPENCODE_PASSWORD") {
+            params["opencodePassword"] = .string(settings.secrets.opencodePassword)
+        }
         return .object(params)
     }
 

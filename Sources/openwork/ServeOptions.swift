@@ -29,11 +29,18 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "An Origin allowed to call the control plane (repeatable; none by default).")
     var cors: [String] = []
 
+    @Option(help: "opencode's port (default: $OPENWORK_OPENCODE_PORT, else 0: its own choice).")
+    var opencodePort: Int?
+
+    @Option(help: "opencode's --log-level (default: $OPENWORK_OPENCODE_LOG_LEVEL, else opencode's own).")
+    var opencodeLogLevel: String?
+
     @OptionGroup var log: LogOptions
     @OptionGroup var sidecar: SidecarOptions
     @OptionGroup var approvals: ApprovalOptions
 
     func validate() throws {
+        _ = try openCodeSettings(ProcessInfo.processInfo.environment)
         guard ControlPlane.isLoopback(host) else {
             throw ValidationError("--daemon-host must be a loopback address (127.0.0.1, ::1 or localhost)")
         }
@@ -59,6 +66,36 @@ struct ServeOptions: ParsableArguments {
             ProcessInfo.processInfo.environment["OPENWORK_DAEMON_START_TIMEOUT_MS"].flatMap { Int($0) } ?? 30_000)
     }
 
+    /// opencode's port and log level (the anchor's `--opencode-port` and `--opencode-log-level`), flag over
+    /// variable; applied to the supervised opencode on top of `tuning`.
+    func openCodeSettings(_ environment: [String: String]) throws -> (port: Int, logLevel: String?) {
+        var port = 0
+        if let opencodePort {
+            port = opencodePort
+        } else if let text = environment["OPENWORK_OPENCODE_PORT"], !text.isEmpty {
+            guard let value = Int(text) else {
+                throw ValidationError("OPENWORK_OPENCODE_PORT must be a number from 0 to 65535, got \"\(text)\"")
+            }
+            port = value
+        }
+        guard (0...65_535).contains(port) else { throw ValidationError("the opencode port must be from 0 to 65535") }
+        let level = opencodeLogLevel ?? environment["OPENWORK_OPENCODE_LOG_LEVEL"].flatMap { $0.isEmpty ? nil : $0 }
+        return (port, level)
+    }
+
+    /// The supervisor settings of the daemon's opencode: the test tuning from the environment, then the port and
+    /// log level.
+    func tuneOpenCode(_ environment: [String: String]) -> @Sendable (inout OpenCodeService.Configuration) -> Void {
+        let tuning = EngineTuning.fromEnvironment(environment)
+        let settings = try? openCodeSettings(environment)
+        return { opencode in
+            tuning(&opencode)
+            guard let settings else { return }
+            opencode.port = settings.port
+            if let level = settings.logLevel { opencode.extraArguments += ["--log-level", level] }
+        }
+    }
+
     var host: String { daemonHost ?? "127.0.0.1" }
 
     var resolvedPort: Int {
@@ -69,6 +106,8 @@ struct ServeOptions: ParsableArguments {
     var arguments: [String] {
         var arguments = ["--daemon-host", host, "--daemon-port", String(resolvedPort)]
         if let opencodeBin { arguments += ["--opencode-bin", Self.absolute(opencodeBin)] }
+        if let opencodePort { arguments += ["--opencode-port", String(opencodePort)] }
+        if let opencodeLogLevel { arguments += ["--opencode-log-level", opencodeLogLevel] }
         for origin in cors { arguments += ["--cors", origin] }
         arguments += sidecar.arguments
         arguments += approvals.arguments

@@ -209,4 +209,23 @@ struct EventsCommandTests {
             #expect(try await events.waitForExit(within: .seconds(30)).code == 0)
         }
     }
+
+    @Test("the daemon runs opencode with the anchor's --opencode-log-level (and OPENWORK_OPENCODE_LOG_LEVEL)")
+    func daemonPassesTheOpenCodeLogLevel() async throws {
+        let fixture = try DaemonFixture("cli-opencode-options")
+        let workspace = try fixture.root.makeDirectories("w")[0]
+        try await fixture.scoped {
+            let started = try await fixture.json(["daemon", "start", "--opencode-log-level", "DEBUG"])
+            #expect(started.value["ok"] == true)
+            #expect(try await fixture.json(["workspace", "add", workspace]).value["ok"] == true)
+            #expect(try await fixture.json(["workspace", "path", workspace]).value["ok"] == true)
+            // This daemon's children only: the processes carrying its data directory's mark.
+            let opencode = OwnedProcesses.marked(owner: DataDirectory(path: fixture.dataDirectory).path).map(\.pid)
+            #expect(opencode.count == 1)
+            let argv = opencode.first.map {
+                (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? ""
+            }
+            #expect(argv?.contains("--log-level\u{0}DEBUG") == true, "\(argv ?? "")")
+        }
+    }
 }

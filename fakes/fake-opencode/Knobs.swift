@@ -88,7 +88,8 @@ struct Knobs: Equatable, Sendable {
     init() {}
 
     init(environment: [String: String]) throws(Invalid) {
-        for (key, value) in environment where key.hasPrefix(Self.prefix) {
+        // `FAKE_OPENCODE_ROUTER_*` belongs to fake-opencode-router, which runs next to this fake in host mode.
+        for (key, value) in environment where key.hasPrefix(Self.prefix) && !key.hasPrefix(Self.prefix + "ROUTER_") {
             let name = String(key.dropFirst(Self.prefix.count))
             guard Self.names[name] != nil else {
                 throw Invalid(
