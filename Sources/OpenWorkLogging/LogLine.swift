@@ -72,13 +72,43 @@ public struct LogLine: Sendable, Equatable {
     /// The record for people: `2026-11-21T08:30:00.123Z INFO  daemon | body key=value …` (no newline).
     /// Dotted attribute names (OpenTelemetry semantic conventions such as `http.request.method`) are for
     /// machines: they repeat what the body says and appear in the JSON form only.
-    public func pretty() -> String {
-        var line = Self.timestamp(timeUnixNano) + " " + Self.paddedLevel(level) + " " + component + " | " + body
+    ///
+    /// With `colour` (a terminal), the level and the component are coloured, one colour per component, so the
+    /// services of host mode can be told apart at a glance.
+    public func pretty(colour: Bool = false) -> String {
+        let levelText = colour ? Self.paint(Self.paddedLevel(level), Self.levelColour(level)) : Self.paddedLevel(level)
+        let componentText = colour ? Self.paint(component, Self.componentColour(component)) : component
+        var line = Self.timestamp(timeUnixNano) + " " + levelText + " " + componentText + " | " + body
         for key in attributes.keys.sorted() where !key.contains(".") {
             guard let value = attributes[key] else { continue }
             line += " \(key)=" + Self.prettyValue(value)
         }
         return line
+    }
+
+    /// SGR colour numbers: warnings yellow, errors red, the rest uncoloured.
+    static func levelColour(_ level: Logger.Level) -> Int? {
+        switch level {
+        case .warning: 33
+        case .error, .critical: 31
+        default: nil
+        }
+    }
+
+    /// One colour per component: opencode cyan, openwork-server magenta, opencode-router yellow, openwork's own
+    /// blue.
+    static func componentColour(_ component: String) -> Int? {
+        switch component {
+        case "opencode": 36
+        case "openwork-server": 35
+        case "opencode-router": 33
+        default: 34
+        }
+    }
+
+    static func paint(_ text: String, _ colour: Int?) -> String {
+        guard let colour else { return text }
+        return "\u{1B}[\(colour)m" + text + "\u{1B}[0m"
     }
 
     /// The level column of the pretty form: the severity's short name without its digit (`notice`, OpenTelemetry

@@ -19,6 +19,8 @@ public struct LogSettings: Sendable {
     public var level: Logger.Level
     /// Receives each finished line (without newline). Lines are written whole, one at a time.
     public var write: @Sendable (String) -> Void
+    /// Colour the pretty form (see ``LogLine/pretty(colour:)``): set when stderr is a terminal that wants it.
+    public var colour = false
 
     public init(
         format: LogFormat = .pretty, runID: String = LogSettings.newRunID(), level: Logger.Level = .info,
@@ -28,6 +30,12 @@ public struct LogSettings: Sendable {
         self.runID = runID
         self.level = level
         self.write = write
+    }
+
+    /// Whether stderr is a terminal that takes colours: a TTY, `TERM` not `dumb`, and no `NO_COLOR`
+    /// (https://no-color.org).
+    public static func standardErrorTakesColour(_ environment: [String: String]) -> Bool {
+        isatty(2) == 1 && environment["TERM"] != "dumb" && (environment["NO_COLOR"] ?? "").isEmpty
     }
 
     /// A random UUID-shaped id (version 4), as the orchestrator uses when no `--run-id` is given.
@@ -52,7 +60,7 @@ public struct LogSettings: Sendable {
     /// Renders a record in this format.
     public func render(_ line: LogLine) -> String {
         switch format {
-        case .pretty: line.pretty()
+        case .pretty: line.pretty(colour: colour)
         case .json: line.json(runID: runID, version: OpenWorkVersion.current, pid: getpid())
         }
     }

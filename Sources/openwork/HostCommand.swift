@@ -181,7 +181,9 @@ struct HostRunner {
             throw CommandOutput.failure(error, json: common.json)
         }
         let redactor = Redactor(secrets: settings.secrets.all)
-        var redacted = options.log.bootstrap()
+        // Bootstrapped once, with the redaction in place: swift-log takes only the first handler.
+        var redacted = (try? options.log.settings(environment)) ?? LogSettings(runID: settings.runID)
+        redacted.colour = LogSettings.standardErrorTakesColour(environment)
         let write = redacted.write
         redacted.write = { line in write(redactor.redact(line)) }
         OpenWorkLogging.bootstrap(redacted)

@@ -56,6 +56,14 @@ struct LoggingTests {
                 == #"2026-11-21T08:30:05.123Z INFO  daemon | GET /health 200 0.3ms attempt=2 reason="two words""#)
     }
 
+    @Test func prettyColoursTheLevelAndTheComponentOnlyWhenAsked() {
+        let line = LogLine(timeUnixNano: 0, level: .warning, body: "b", component: "openwork-server")
+        #expect(!line.pretty().contains("\u{1B}"))
+        let coloured = line.pretty(colour: true)
+        #expect(coloured.contains("\u{1B}[33mWARN \u{1B}[0m"))
+        #expect(coloured.contains("\u{1B}[35mopenwork-server\u{1B}[0m | b"))
+    }
+
     @Test(
         "the pretty level column is five characters, the short name without a digit",
         arguments: [
