@@ -241,25 +241,18 @@ struct HostRunner {
     }
 
     /// Waits for SIGINT/SIGTERM (`nil`) or a failure that ends the run.
-    ///
-    /// Not a task group: `ending()` cannot be cancelled, and a group waits for every child before it returns, so
-    /// a signal would never end the wait. The task left waiting for `ending()` ends with the process.
     static func serve(_ host: HostMode) async -> HostMode.End? {
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let (first, outcome) = AsyncStream<HostMode.End?>.makeStream(bufferingPolicy: .bufferingOldest(1))
-        let ending = Task { outcome.yield(await host.ending()) }
-        let signalled = Task {
-            for await _ in signals {
-                outcome.yield(nil)
-                return
+        return await withTaskGroup(of: HostMode.End?.self) { group in
+            group.addTask {
+                for await _ in signals { return nil }
+                return nil
             }
+            group.addTask { await host.ending() }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
-        defer {
-            ending.cancel()
-            signalled.cancel()
-        }
-        for await end in first { return end }
-        return nil
     }
 
     /// Written at once with one `write(2)`: whoever reads our stdout sees the pairing while we run.
