@@ -33,12 +33,18 @@ public final class EventBus: Sendable {
 
     /// A stream of every event published from now on, ending when the consumer stops iterating.
     public func subscribe() -> AsyncStream<JSONValue> {
+        subscription().events
+    }
+
+    /// A stream as ``subscribe()`` gives, and `finish`, which ends it once the events already published to it
+    /// are read: a consumer that must see everything up to an instant drains it instead of being cancelled.
+    public func subscription() -> (events: AsyncStream<JSONValue>, finish: @Sendable () -> Void) {
         let (stream, continuation) = AsyncStream<JSONValue>.makeStream(bufferingPolicy: .bufferingNewest(bufferLimit))
         let id = UUID()
         subscribers.withLock { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
-        return stream
+        return (stream, { continuation.finish() })
     }
 }

@@ -50,6 +50,8 @@ public actor HostMode {
     nonisolated let endings: AsyncStream<End>
     let endingsInput: AsyncStream<End>.Continuation
     var watcher: Task<Void, Never>?
+    /// Ends the watcher's subscription after the events already published (the services' last exits).
+    var finishWatching: (@Sendable () -> Void)?
 
     public init(
         settings: HostSettings, engine: Engine, environment: [String: String], dataDirectory: String,
@@ -66,7 +68,9 @@ public actor HostMode {
     /// Starts everything in the anchor's order and returns the connection details once every required service
     /// is ready. Throws the first failure (the caller stops what was started with ``stop()``).
     public func start(binaries: Binaries) async throws(OpenWorkError) -> HostConnection {
-        watcher = Task { await self.watch(self.engine.events.subscribe()) }
+        let (events, finish) = engine.events.subscription()
+        finishWatching = finish
+        watcher = Task { await self.watch(events) }
         try await engine.takeOwnership()
         _ = try await engine.add(path: settings.workspace, name: nil, cwd: nil)
         _ = try await engine.activate(settings.workspace, cwd: nil)
@@ -120,7 +124,10 @@ public actor HostMode {
         await router?.stop()
         await server?.stop()
         await engine.supervisor.stop()
-        watcher?.cancel()
+        // Drained, not cancelled: the `service.exited` events of this stop are republished before it returns.
+        finishWatching?()
+        finishWatching = nil
+        await watcher?.value
         watcher = nil
     }
 

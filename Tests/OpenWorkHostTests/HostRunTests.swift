@@ -107,6 +107,10 @@ struct HostRunTests {
         }
         host.process.signal(SIGTERM)
         #expect(try await host.process.waitForExit(within: .seconds(60)).code == 0)
+        let stopped = Self.records(host).filter {
+            $0["body"] == "service.exited" && $0["attributes"]?["stopping"] == "true"
+        }.compactMap { $0["attributes"]?["service"]?.stringValue }
+        #expect(stopped == ["openwork-server", "opencode"], "each stop announced, openwork-server first")
         try await host.expectNothingLeft()
     }
 
