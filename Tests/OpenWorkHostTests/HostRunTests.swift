@@ -32,10 +32,12 @@ struct HostRunTests {
         }
     }
 
-    /// Starts `openwork serve` with the fakes and `arguments`.
-    static func serve(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Host {
-        let data = try TemporaryDirectory("host")
-        let workspace = try data.makeDirectories("workspace")[0]
+    /// Starts `openwork serve` with the fakes and `arguments` (in `reusing`'s directories when given).
+    static func serve(_ arguments: [String], environment extra: [String: String] = [:], reusing: Host? = nil) throws
+        -> Host
+    {
+        let data = try reusing?.data ?? TemporaryDirectory("host")
+        let workspace = try reusing?.workspace ?? data.makeDirectories("workspace")[0]
         var environment = ProcessInfo.processInfo.environment.filter { key, _ in
             !key.hasPrefix("OPENWORK_") && !key.hasPrefix("FAKE_") && !key.hasPrefix("OPENCODE_")
         }
@@ -186,5 +188,8 @@ struct HostRunTests {
         // Its children die with it (they are tied to the thread that spawned them); the next start in the same data
         // directory would terminate any that did not.
         try await host.expectNothingLeft()
+        let next = try Self.serve(["--check"], reusing: host)
+        #expect(try await next.process.waitForExit(within: .seconds(120)).code == 0, "the next start works")
+        try await next.expectNothingLeft()
     }
 }
