@@ -277,10 +277,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "FakeSupport", path: "fakes/FakeSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "fake-openwork-server",
             dependencies: [
-                "OpenWorkJSON",
+                "OpenWorkJSON", "FakeSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -294,7 +295,7 @@ let package = Package(
         .executableTarget(
             name: "fake-opencode-router",
             dependencies: [
-                "OpenWorkJSON",
+                "OpenWorkJSON", "FakeSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Dispatch
+import FakeSupport
 import Foundation
 import Hummingbird
 

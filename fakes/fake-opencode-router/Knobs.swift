@@ -1,3 +1,5 @@
+import FakeSupport
+
 /// Fault knobs: environment variables named `FAKE_OPENCODE_ROUTER_*`.
 ///
 /// Unset means a healthy router. An unknown `FAKE_OPENCODE_ROUTER_*` name or a bad value is an error (exit 2),
@@ -17,9 +19,7 @@ struct Knobs: Equatable, Sendable {
     /// Serve `GET /__fake/state`.
     var introspection = false
 
-    struct Invalid: Error, Equatable, CustomStringConvertible {
-        var description: String
-    }
+    typealias Invalid = KnobReader.Invalid
 
     static let names: [String: String] = [
         "CRASH_AFTER_MS": "milliseconds",
@@ -31,38 +31,20 @@ struct Knobs: Equatable, Sendable {
 
     init() {}
 
+    static let reader = KnobReader(prefix: prefix, names: names)
+
     init(environment: [String: String]) throws(Invalid) {
-        for (key, value) in environment where key.hasPrefix(Self.prefix) {
-            let name = String(key.dropFirst(Self.prefix.count))
+        let reader = Self.reader
+        for (name, value) in reader.knobs(in: environment) {
             switch name {
-            case "CRASH_AFTER_MS": crashAfter = .milliseconds(try Self.milliseconds(name, value))
-            case "UNHEALTHY": unhealthy = try Self.boolean(name, value)
-            case "UNHEALTHY_AFTER_MS": unhealthyAfter = .milliseconds(try Self.milliseconds(name, value))
-            case "EXIT_CODE":
-                guard let code = Int32(value), (0...255).contains(code) else { throw Self.invalid(name, value) }
-                exitCode = code
-            case "INTROSPECTION": introspection = try Self.boolean(name, value)
+            case "CRASH_AFTER_MS": crashAfter = try reader.milliseconds(name, value)
+            case "UNHEALTHY": unhealthy = try reader.boolean(name, value)
+            case "UNHEALTHY_AFTER_MS": unhealthyAfter = try reader.milliseconds(name, value)
+            case "EXIT_CODE": exitCode = try reader.exitCode(name, value)
+            case "INTROSPECTION": introspection = try reader.boolean(name, value)
             default:
-                throw Invalid(
-                    description: "unknown knob \(key) (known: \(Self.names.keys.sorted().joined(separator: ", ")))")
+                throw reader.unknown(name)
             }
         }
-    }
-
-    private static func invalid(_ name: String, _ value: String) -> Invalid {
-        Invalid(description: "\(prefix)\(name)=\(value): expected \(names[name] ?? "another value")")
-    }
-
-    private static func boolean(_ name: String, _ value: String) throws(Invalid) -> Bool {
-        switch value.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "", "0", "false", "no", "off": return false
-        default: throw invalid(name, value)
-        }
-    }
-
-    private static func milliseconds(_ name: String, _ value: String) throws(Invalid) -> Int {
-        guard let count = Int(value), count >= 0 else { throw invalid(name, value) }
-        return count
     }
 }

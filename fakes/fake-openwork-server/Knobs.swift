@@ -1,3 +1,5 @@
+import FakeSupport
+
 /// Fault knobs: environment variables named `FAKE_OPENWORK_*`.
 ///
 /// Unset means a healthy server. An unknown `FAKE_OPENWORK_*` name or a bad value is an error (the fake exits
@@ -17,9 +19,7 @@ struct Knobs: Equatable, Sendable {
     /// Serve the `/__fake/*` routes.
     var introspection = false
 
-    struct Invalid: Error, Equatable, CustomStringConvertible {
-        var description: String
-    }
+    typealias Invalid = KnobReader.Invalid
 
     /// The names this version understands, without the prefix, with what each one takes.
     static let names: [String: String] = [
@@ -32,38 +32,22 @@ struct Knobs: Equatable, Sendable {
 
     init() {}
 
+    static let reader = KnobReader(prefix: prefix, names: names)
+
     init(environment: [String: String]) throws(Invalid) {
-        for (key, value) in environment where key.hasPrefix(Self.prefix) {
-            let name = String(key.dropFirst(Self.prefix.count))
+        let reader = Self.reader
+        for (name, value) in reader.knobs(in: environment) {
             switch name {
-            case "START_DELAY_MS": startDelay = .milliseconds(try Self.milliseconds(name, value))
-            case "CRASH_AFTER_MS": crashAfter = .milliseconds(try Self.milliseconds(name, value))
+            case "START_DELAY_MS": startDelay = try reader.milliseconds(name, value)
+            case "CRASH_AFTER_MS": crashAfter = try reader.milliseconds(name, value)
             case "VERSION":
-                guard !value.isEmpty else { throw Self.invalid(name, value) }
+                guard !value.isEmpty else { throw reader.invalid(name, value) }
                 version = value
-            case "WRONG_CREDENTIALS": wrongCredentials = try Self.boolean(name, value)
-            case "INTROSPECTION": introspection = try Self.boolean(name, value)
+            case "WRONG_CREDENTIALS": wrongCredentials = try reader.boolean(name, value)
+            case "INTROSPECTION": introspection = try reader.boolean(name, value)
             default:
-                throw Invalid(
-                    description: "unknown knob \(key) (known: \(Self.names.keys.sorted().joined(separator: ", ")))")
+                throw reader.unknown(name)
             }
         }
-    }
-
-    private static func invalid(_ name: String, _ value: String) -> Invalid {
-        Invalid(description: "\(prefix)\(name)=\(value): expected \(names[name] ?? "another value")")
-    }
-
-    private static func boolean(_ name: String, _ value: String) throws(Invalid) -> Bool {
-        switch value.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "", "0", "false", "no", "off": return false
-        default: throw invalid(name, value)
-        }
-    }
-
-    private static func milliseconds(_ name: String, _ value: String) throws(Invalid) -> Int {
-        guard let count = Int(value), count >= 0 else { throw invalid(name, value) }
-        return count
     }
 }

@@ -1,3 +1,4 @@
+import FakeSupport
 import Foundation
 import OpenWorkJSON
 

@@ -1,3 +1,4 @@
+import FakeSupport
 import Foundation
 
 /// The command line and environment of `fake-openwork-server`, parsed without side effects.

@@ -5,10 +5,10 @@
 #endif
 
 /// Unbuffered writes to stdout and stderr: a line written here reaches the reading end at once.
-enum StandardStreams {
-    static func out(_ line: String) { writeAll(line + "\n", to: 1) }
+public enum StandardStreams {
+    public static func out(_ line: String) { writeAll(line + "\n", to: 1) }
 
-    static func error(_ line: String) { writeAll(line + "\n", to: 2) }
+    public static func error(_ line: String) { writeAll(line + "\n", to: 2) }
 
     private static func writeAll(_ text: String, to descriptor: Int32) {
         let bytes = Array(text.utf8)

@@ -2,15 +2,16 @@
 /// a product that passes a token there has a bug, and the fake refuses to start (exit 2) instead of hiding it.
 ///
 /// The message names the flag or the variable, never the value.
-enum SecretArguments {
+public enum SecretArguments {
     /// Flags that would carry a secret: refused whatever follows them.
-    static let flags: Set<String> = [
+    public static let flags: Set<String> = [
         "--token", "--host-token", "--opencode-password", "--opencode-username", "--password",
     ]
 
     /// What is wrong with `arguments`, or `nil`: a secret flag (also as `--flag=value`), or an item (or the value
     /// after `=` in one) equal to the non-empty value of one of `secretNames` in `environment`.
-    static func problem(in arguments: [String], environment: [String: String], secretNames: [String]) -> String? {
+    public static func problem(in arguments: [String], environment: [String: String], secretNames: [String]) -> String?
+    {
         let secrets = secretNames.compactMap { name in environment[name].flatMap { $0.isEmpty ? nil : (name, $0) } }
         for (index, argument) in arguments.enumerated() {
             let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
