@@ -29,15 +29,24 @@ final class LocalTurns: Sendable {
 
     /// Takes `path`'s turn: at once when it is free, else when it is handed over; `false` at the deadline.
     func take(_ path: String, deadline: ContinuousClock.Instant) async -> Bool {
-        let id: UInt64? = state.withLock { state in
-            guard !state.busy.insert(path).inserted else { return nil }
+        if tryTake(path) { return true }
+        let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
         }
-        guard let id else { return true }
         let timer = Mutex<Task<Void, Never>?>(nil)
         let granted = await withCheckedContinuation { continuation in
-            state.withLock { $0.queues[path, default: []].append(Waiter(id: id, continuation: continuation)) }
+            // Checked and queued under one lock: the holder may have given the turn back since `tryTake`, and a
+            // waiter queued behind a free turn would wait for a hand-over that never comes.
+            let queued = state.withLock { state in
+                guard !state.busy.insert(path).inserted else { return false }
+                state.queues[path, default: []].append(Waiter(id: id, continuation: continuation))
+                return true
+            }
+            guard queued else {
+                continuation.resume(returning: true)
+                return
+            }
             // Started once the waiter is queued, so an expiry always finds it (or finds it already served).
             timer.withLock { timer in
                 timer = Task {
