@@ -7,6 +7,7 @@ import OpenWorkJSON
 import OpenWorkLogging
 import OpenWorkSidecars
 import OpenWorkSystem
+import Synchronization
 import UnixSignals
 
 #if canImport(Glibc)
@@ -208,10 +209,23 @@ struct HostRunner {
             throw CommandOutput.failure(error, json: common.json)
         }
         let json = common.json
+        // Trapped before anything starts: a signal during start-up stops what has started, and is not a failure.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let exitCode: Int32 = try await Engine.run(engine) { engine in
             let host = HostMode(
                 settings: settings, engine: engine, environment: environment, dataDirectory: dataDirectory,
                 onOutput: { component, line in log.forward(childLine: line, component: component) })
+            let signalled = Mutex(false)
+            let (stopRequests, requestStop) = AsyncStream<Void>.makeStream()
+            let onSignal = Task {
+                for await _ in signals {
+                    signalled.withLock { $0 = true }
+                    requestStop.yield()
+                    await host.stop()
+                    return
+                }
+            }
+            defer { onSignal.cancel() }
             do throws(OpenWorkError) {
                 let binaries = try await HostMode.Binaries.resolve(engine.sidecars, settings: settings)
                 let connection = try await host.start(binaries: binaries)
@@ -224,6 +238,7 @@ struct HostRunner {
                 }
             } catch {
                 await host.stop()
+                if signalled.withLock({ $0 }) { return 0 }
                 if json {
                     _ = CommandOutput.failure(error, json: true)
                 } else {
@@ -231,7 +246,7 @@ struct HostRunner {
                 }
                 return 1
             }
-            let end = await Self.serve(host)
+            let end = await Self.serve(host, until: stopRequests)
             await host.stop()
             guard let end else { return 0 }
             FileHandle.standardError.write(Data("openwork: \(end.reason); stopping everything\n".utf8))
@@ -240,12 +255,11 @@ struct HostRunner {
         if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
-    /// Waits for SIGINT/SIGTERM (`nil`) or a failure that ends the run.
-    static func serve(_ host: HostMode) async -> HostMode.End? {
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        return await withTaskGroup(of: HostMode.End?.self) { group in
+    /// Waits for a stop request (a signal: `nil`) or a failure that ends the run.
+    static func serve(_ host: HostMode, until stopRequests: AsyncStream<Void>) async -> HostMode.End? {
+        await withTaskGroup(of: HostMode.End?.self) { group in
             group.addTask {
-                for await _ in signals { return nil }
+                for await _ in stopRequests { return nil }
                 return nil
             }
             group.addTask { await host.ending() }

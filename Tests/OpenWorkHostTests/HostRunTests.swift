@@ -116,6 +116,20 @@ struct HostRunTests {
         try await host.expectNothingLeft()
     }
 
+    @Test func aSignalDuringStartUpStopsWhatStartedAndExitsZero() async throws {
+        // openwork-server takes 60 s to bind: the signal comes while host mode waits for it.
+        let host = try Self.serve(["--json"], environment: ["FAKE_OPENWORK_START_DELAY_MS": "60000"])
+        let end = ContinuousClock.now + .seconds(60)
+        while host.services(named: "fake-openwork-server").isEmpty, ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(host.services(named: "fake-openwork-server").count == 1, "openwork-server is starting")
+        host.process.signal(SIGTERM)
+        #expect(try await host.process.waitForExit(within: .seconds(60)).code == 0)
+        #expect(try await host.process.readRemainingOutput().isEmpty, "no pairing: it never started")
+        try await host.expectNothingLeft()
+    }
+
     @Test func prettyPairingWithholdsTheSecrets() async throws {
         let host = try Self.serve(["--check"])
         #expect(try await host.process.waitForExit(within: .seconds(120)).code == 0)

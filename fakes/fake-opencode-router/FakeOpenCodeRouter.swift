@@ -29,7 +29,7 @@ enum FakeOpenCodeRouter {
                 "fake-opencode-router: exiting with \(code) on purpose (FAKE_OPENCODE_ROUTER_EXIT_CODE)")
             exit(code)
         }
-        let signals = exitOnSignals()
+        let signals = FakeLifetime.exitOnSignals()
         if let directory = options.dataDirectory {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
@@ -42,14 +42,9 @@ enum FakeOpenCodeRouter {
             onServerRunning: { channel in
                 responder.record.markListening()
                 StandardStreams.out("opencode-router health on http://127.0.0.1:\(channel.localAddress?.port ?? 0)")
-                if let crashAfter {
-                    Task {
-                        try? await Task.sleep(for: crashAfter)
-                        StandardStreams.error(
-                            "fake-opencode-router: crashing on purpose (FAKE_OPENCODE_ROUTER_CRASH_AFTER_MS)")
-                        _exit(1)
-                    }
-                }
+                FakeLifetime.crash(
+                    after: crashAfter,
+                    saying: "fake-opencode-router: crashing on purpose (FAKE_OPENCODE_ROUTER_CRASH_AFTER_MS)")
             })
         do {
             try await application.run()
@@ -60,14 +55,4 @@ enum FakeOpenCodeRouter {
         withExtendedLifetime(signals) {}
     }
 
-    /// SIGTERM and SIGINT end the process at once with status 0.
-    private static func exitOnSignals() -> [any DispatchSourceSignal] {
-        [SIGTERM, SIGINT].map { number in
-            _ = signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { _exit(0) }
-            source.resume()
-            return source
-        }
-    }
 }

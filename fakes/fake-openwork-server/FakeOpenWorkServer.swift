@@ -24,7 +24,7 @@ enum FakeOpenWorkServer {
             StandardStreams.error("fake-openwork-server: \(error)")
             exit(2)
         }
-        let signals = exitOnSignals()
+        let signals = FakeLifetime.exitOnSignals()
         let state = ServerState(options: options, processID: getpid())
         if options.knobs.startDelay > .zero { try? await Task.sleep(for: options.knobs.startDelay) }
         setenv("LOG_LEVEL", "critical", 1)
@@ -36,14 +36,9 @@ enum FakeOpenWorkServer {
             onServerRunning: { channel in
                 StandardStreams.out(
                     "OpenWork server listening on http://\(hostname):\(channel.localAddress?.port ?? 0)")
-                if let crashAfter {
-                    Task {
-                        try? await Task.sleep(for: crashAfter)
-                        StandardStreams.error(
-                            "fake-openwork-server: crashing on purpose (FAKE_OPENWORK_CRASH_AFTER_MS)")
-                        _exit(1)
-                    }
-                }
+                FakeLifetime.crash(
+                    after: crashAfter,
+                    saying: "fake-openwork-server: crashing on purpose (FAKE_OPENWORK_CRASH_AFTER_MS)")
             })
         do {
             try await application.run()
@@ -54,14 +49,4 @@ enum FakeOpenWorkServer {
         withExtendedLifetime(signals) {}
     }
 
-    /// SIGTERM and SIGINT end the process at once with status 0 (nothing to save: everything is in memory).
-    private static func exitOnSignals() -> [any DispatchSourceSignal] {
-        [SIGTERM, SIGINT].map { number in
-            _ = signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { _exit(0) }
-            source.resume()
-            return source
-        }
-    }
 }
