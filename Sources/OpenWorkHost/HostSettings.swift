@@ -1,4 +1,5 @@
 public import OpenWorkCore
+import OpenWorkJSON
 public import OpenWorkLogging
 public import OpenWorkSystem
 
@@ -94,7 +95,15 @@ public struct HostSettings: Sendable {
         if let username = variable("OPENWORK_OPENCODE_USERNAME") { secrets.opencodeUsername = username }
         if let password = variable("OPENWORK_OPENCODE_PASSWORD") { secrets.opencodePassword = password }
         let rawWorkspace = flags.workspace ?? variable("OPENWORK_WORKSPACE") ?? workingDirectory
-        let workspace = Self.absolute(rawWorkspace, relativeTo: workingDirectory)
+        let workspace: String
+        do {
+            workspace = try PathNormalizer.normalize(
+                rawWorkspace, relativeTo: workingDirectory, home: variable("HOME"))
+        } catch {
+            throw OpenWorkError(
+                .invalidPath, "the workspace must be a path, not \"\(rawWorkspace)\"",
+                details: ["path": .string(rawWorkspace)])
+        }
         var approvals = try ApprovalSettings.resolve(
             mode: flags.approval, timeoutMs: flags.approvalTimeoutMs, environment: environment)
         if flags.approvalTimeoutMs == nil, variable("OPENWORK_APPROVAL_TIMEOUT_MS") == nil {
@@ -145,19 +154,6 @@ public struct HostSettings: Sendable {
         let ours = "service.name=\(service),service.instance.id=\(runID)"
         guard let inherited, !inherited.isEmpty else { return ours }
         return inherited + "," + ours
-    }
-
-    static func absolute(_ path: String, relativeTo base: String) -> String {
-        let joined = path.hasPrefix("/") ? path : base + "/" + path
-        var components: [Substring] = []
-        for component in joined.split(separator: "/") {
-            switch component {
-            case ".": continue
-            case "..": _ = components.popLast()
-            default: components.append(component)
-            }
-        }
-        return "/" + components.joined(separator: "/")
     }
 }
 

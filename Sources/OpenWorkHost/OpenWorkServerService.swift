@@ -146,7 +146,8 @@ public enum OpenWorkServerService {
             let items = listed.json?["items"]?.arrayValue ?? []
             guard listed.status == 200,
                 let item = items.first(where: {
-                    HostSettings.absolute($0["path"]?.stringValue ?? "", relativeTo: "/") == settings.workspace
+                    (try? PathNormalizer.normalize($0["path"]?.stringValue ?? "", relativeTo: nil, home: nil))
+                        == settings.workspace
                 })
             else {
                 throw OpenWorkError(

@@ -40,6 +40,10 @@ struct HostSettingsTests {
         ]
         let settings = try HostSettings.resolve(flags, environment: environment, workingDirectory: "/work/ws")
         #expect(settings.workspace == "/work/other")
+        #expect(
+            try HostSettings.resolve(
+                .init(), environment: ["OPENWORK_WORKSPACE": "~/p/./q/", "HOME": "/home/u"], workingDirectory: "/"
+            ).workspace == "/home/u/p/q", "~ expanded, then normalized")
         #expect(settings.opencodePort == 4100)
         #expect(settings.openworkPort == 8787)
         #expect(settings.openworkHost == "0.0.0.0")
@@ -52,7 +56,7 @@ struct HostSettingsTests {
 
     @Test(arguments: [
         ["OPENWORK_OPENCODE_PORT": "70000"], ["OPENWORK_REMOTE_ACCESS": "maybe"], ["OPENWORK_STARTUP_TIMEOUT": "0"],
-        ["OPENWORK_APPROVAL_MODE": "sometimes"],
+        ["OPENWORK_APPROVAL_MODE": "sometimes"], ["OPENWORK_WORKSPACE": "  "],
     ])
     func badVariablesAreRefusedNotIgnored(_ environment: [String: String]) {
         #expect(throws: OpenWorkError.self) {
