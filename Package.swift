@@ -36,6 +36,8 @@ let package = Package(
         ),
         .target(name: "CSystemShims", path: "Sources/CSystemShims"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
         .target(
             name: "OpenWorkJSON",
             dependencies: ["CJansson"],
@@ -93,6 +95,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OpenWorkDashboard",
+            dependencies: [
+                "CNCurses", "CSystemShims", "OpenWorkLogging", "OpenWorkSystem", "OpenWorkJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OpenWorkOperations",
             dependencies: [
                 "OpenWorkCore", "OpenWorkHost", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
@@ -132,6 +143,7 @@ let package = Package(
                 "OpenWorkClient", "OpenWorkLogging", "OpenWorkOperations", "OpenWorkSidecars", "OpenWorkSystem",
                 "OpenWorkDaemon",
                 "OpenWorkCore",
+                "OpenWorkDashboard",
                 "OpenWorkHost",
                 "OpenWorkJSON",
                 "OpenWorkRPC",
@@ -217,6 +229,16 @@ let package = Package(
                 "OpenWorkHost", "OpenWorkCore", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting", "openwork",
                 "fake-opencode", "fake-openwork-server", "fake-opencode-router",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkDashboardTests",
+            dependencies: [
+                "OpenWorkDashboard", "OpenWorkLogging", "OpenWorkJSON", "OpenWorkSystem", "OpenWorkTesting", "openwork",
+                "fake-opencode", "fake-openwork-server", "fake-opencode-router",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

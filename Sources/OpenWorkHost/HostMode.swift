@@ -131,6 +131,21 @@ public actor HostMode {
         watcher = nil
     }
 
+    /// Starts a fresh child of `service` now (the running one is stopped first; a failed service gets a new
+    /// chance). Throws `invalid_params` for a service this run does not have.
+    public func restart(service: String) async throws(OpenWorkError) {
+        switch service {
+        case "opencode":
+            try await engine.restartOpenCode()
+        case "openwork-server" where server != nil:
+            await server?.restart()
+        case "opencode-router" where router != nil:
+            await router?.restart()
+        default:
+            throw OpenWorkError(.serviceUnavailable, "this run has no service \(service)")
+        }
+    }
+
     /// `host.status`: each service's state, pid, restarts, last exit, uptime; connection without secrets.
     public func status() async -> JSONValue {
         var services: [JSONValue] = []

@@ -78,12 +78,17 @@ public struct LogLine: Sendable, Equatable {
     public func pretty(colour: Bool = false) -> String {
         let levelText = colour ? Self.paint(Self.paddedLevel(level), Self.levelColour(level)) : Self.paddedLevel(level)
         let componentText = colour ? Self.paint(component, Self.componentColour(component)) : component
-        var line = Self.timestamp(timeUnixNano) + " " + levelText + " " + componentText + " | " + body
+        return Self.timestamp(timeUnixNano) + " " + levelText + " " + componentText + " | " + message
+    }
+
+    /// The body followed by the attributes people read (` key=value`, undotted names only, sorted).
+    public var message: String {
+        var text = body
         for key in attributes.keys.sorted() where !key.contains(".") {
             guard let value = attributes[key] else { continue }
-            line += " \(key)=" + Self.prettyValue(value)
+            text += " \(key)=" + Self.prettyValue(value)
         }
-        return line
+        return text
     }
 
     /// SGR colour numbers: warnings yellow, errors red, the rest uncoloured.
@@ -158,6 +163,29 @@ public struct LogLine: Sendable, Equatable {
         else { return false }
         return members["timeUnixNano"] != nil && (members["severityText"] != nil || members["severityNumber"] != nil)
             && members["body"] != nil
+    }
+
+    /// A child's OpenTelemetry line read back into a record: its time, severity and body (the component its own
+    /// `service.component` attribute when it has one, else `component`); the line itself as the body when it
+    /// does not parse.
+    public init(openTelemetryRecord line: String, component: String, now: UInt64) {
+        let record = try? JSONValue(parsing: line)
+        let number = record?["severityNumber"]?.int64Value
+        let text = record?["severityText"]?.stringValue?.uppercased() ?? ""
+        let level: Logger.Level =
+            switch number {
+            case .some(let number) where number >= 21: .critical
+            case .some(let number) where number >= 17: .error
+            case .some(let number) where number >= 13: .warning
+            case .some(let number) where number >= 9: .info
+            case .some(let number) where number >= 5: .debug
+            case .some: .trace
+            case .none: Self.level(ofChildLine: text)
+            }
+        let time = record?["timeUnixNano"]?.stringValue.flatMap(UInt64.init) ?? now
+        let body = record?["body"]?.stringValue ?? line
+        let own = record?["attributes"]?["service.component"]?.stringValue
+        self.init(timeUnixNano: time, level: level, body: body, component: own ?? component)
     }
 
     /// The level a child's plain line announces (opencode writes `INFO  2025-… service=… message`), else `info`.

@@ -21,6 +21,9 @@ public struct LogSettings: Sendable {
     public var write: @Sendable (String) -> Void
     /// Colour the pretty form (see ``LogLine/pretty(colour:)``): set when stderr is a terminal that wants it.
     public var colour = false
+    /// When set, every record is handed here instead of being rendered and written: the host-mode dashboard
+    /// shows them on its Logs tab (a child's OpenTelemetry line is parsed back into a record first).
+    public var records: (@Sendable (LogLine) -> Void)?
 
     public init(
         format: LogFormat = .pretty, runID: String = LogSettings.newRunID(), level: Logger.Level = .info,
@@ -69,12 +72,25 @@ public struct LogSettings: Sendable {
     /// through unchanged (in either format), anything else becomes a record of ours.
     public func forward(childLine: String, component: String) {
         if LogLine.isOpenTelemetryRecord(childLine) {
-            write(childLine)
+            if let records {
+                records(LogLine(openTelemetryRecord: childLine, component: component, now: Self.now()))
+            } else {
+                write(childLine)
+            }
             return
         }
         let level = LogLine.level(ofChildLine: childLine)
         guard level >= self.level else { return }
-        write(render(LogLine(timeUnixNano: Self.now(), level: level, body: childLine, component: component)))
+        emit(LogLine(timeUnixNano: Self.now(), level: level, body: childLine, component: component))
+    }
+
+    /// Hands a record to ``records`` when set, else writes it in this format.
+    public func emit(_ line: LogLine) {
+        if let records {
+            records(line)
+        } else {
+            write(render(line))
+        }
     }
 
     static func now() -> UInt64 {
@@ -112,6 +128,6 @@ public struct OpenWorkLogHandler: LogHandler {
         let line = LogLine(
             timeUnixNano: LogSettings.now(), level: event.level, body: event.message.description,
             component: component, attributes: LogLine.attributes(merged))
-        settings.write(settings.render(line))
+        settings.emit(line)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OpenWorkCore
+import OpenWorkDashboard
 import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkLogging
@@ -91,7 +92,7 @@ struct HostOptions: ParsableArguments {
             """)
     var detach = false
 
-    @Flag(help: "Plain logs even in a terminal (the dashboard is not built yet: always plain for now).")
+    @Flag(help: "Plain logs even in a terminal (openwork start shows a dashboard when stdin and stdout are terminals).")
     var noTui = false
 
     @Option(help: "The opencode executable (default: $OPENWORK_OPENCODE_BIN, else the resolved sidecar).")
@@ -125,7 +126,7 @@ struct HostOptions: ParsableArguments {
     }
 }
 
-/// `openwork start`: host mode (a dashboard in a terminal once it exists; plain logs until then).
+/// `openwork start`: host mode, with the dashboard in a terminal (plain logs otherwise).
 struct StartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
@@ -135,7 +136,7 @@ struct StartCommand: AsyncParsableCommand {
     @OptionGroup var common: DataDirOptions
     @OptionGroup var host: HostOptions
 
-    func run() async throws { try await HostRunner(common: common, options: host).run() }
+    func run() async throws { try await HostRunner(mode: .start, common: common, options: host).run() }
 }
 
 /// `openwork serve`: host mode with plain logs only.
@@ -148,7 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var common: DataDirOptions
     @OptionGroup var host: HostOptions
 
-    func run() async throws { try await HostRunner(common: common, options: host).run() }
+    func run() async throws { try await HostRunner(mode: .serve, common: common, options: host).run() }
 }
 
 /// What `start` and `serve` do: resolve the settings, run an engine that owns the data directory, start the
@@ -165,6 +166,20 @@ struct HostRunner {
         instead (host.start) and prints the anchor's detach summary; openwork stop ends them.
         """
 
+    /// `start` shows the dashboard in a terminal; `serve` always prints plain logs.
+    enum Mode: String {
+        case start, serve
+    }
+
+    /// How a run ended: the exit code, what to say on stderr once the terminal is back, whether `d` asked for a
+    /// hand-over, and the connection of the services that ran.
+    struct Outcome: Sendable {
+        var exitCode: Int32 = 0
+        var messages: [String] = []
+        var connection: HostConnection?
+    }
+
+    let mode: Mode
     let common: DataDirOptions
     let options: HostOptions
 
@@ -182,14 +197,59 @@ struct HostRunner {
             throw CommandOutput.failure(error, json: common.json)
         }
         let redactor = Redactor(secrets: settings.secrets.all)
+        let choice = DashboardChoice.decide(
+            command: mode.rawValue, noTUI: options.noTui, json: common.json,
+            check: options.check || options.checkEvents, standardInputIsTerminal: isatty(0) == 1,
+            standardOutputIsTerminal: isatty(1) == 1, term: environment["TERM"])
+        let dashboard = await HostDashboard.open(choice, settings: settings)
         // Bootstrapped once, with the redaction in place: swift-log takes only the first handler.
-        var redacted = (try? options.log.settings(environment)) ?? LogSettings(runID: settings.runID)
-        redacted.colour = LogSettings.standardErrorTakesColour(environment)
-        let write = redacted.write
-        redacted.write = { line in write(redactor.redact(line)) }
-        OpenWorkLogging.bootstrap(redacted)
-        let log = redacted
+        var plain = (try? options.log.settings(environment)) ?? LogSettings(runID: settings.runID)
+        plain.colour = LogSettings.standardErrorTakesColour(environment)
+        let write = plain.write
+        plain.write = { line in write(redactor.redact(line)) }
+        var log = plain
+        if let dashboard {
+            let plainLog = plain
+            log.records = { line in
+                var shown = line
+                shown.body = redactor.redact(line.message)
+                shown.attributes = [:]
+                dashboard.route(shown, plain: plainLog)
+            }
+        }
+        OpenWorkLogging.bootstrap(log)
         for warning in OpenWorkVariables.warnings(for: environment) { Logger(label: "openwork").warning("\(warning)") }
+        let outcome: Outcome
+        do {
+            outcome = try await serve(settings: settings, log: log, dashboard: dashboard, environment: environment)
+        } catch {
+            _ = await dashboard?.close()
+            throw error
+        }
+        if let dashboard {
+            let model = await dashboard.close()
+            if outcome.exitCode != 0 {
+                let lines = HostDashboard.lastLines(model, count: 20)
+                if !lines.isEmpty {
+                    HostDashboard.say("the last log lines:")
+                    FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+                }
+            }
+        }
+        for message in outcome.messages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if outcome.exitCode == 0, dashboard?.wantsDetach == true, let connection = outcome.connection {
+            HostDashboard.say("handing the services to the daemon of \(common.dataDirectory)…")
+            try await HostDetach.handOver(
+                settings: settings, connection: connection, common: common, options: options)
+            return
+        }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+
+    /// Runs the services until a stop request, a signal, the checks' end or a failure; every path stops them.
+    private func serve(
+        settings: HostSettings, log: LogSettings, dashboard: HostDashboard?, environment: [String: String]
+    ) async throws -> Outcome {
         var engine = Engine.Configuration(dataDirectory: common.dataDirectory, environment: environment)
         engine.log = log
         engine.opencodeExecutable = options.opencodeBin
@@ -209,9 +269,12 @@ struct HostRunner {
             throw CommandOutput.failure(error, json: common.json)
         }
         let json = common.json
+        let options = options
         // Trapped before anything starts: a signal during start-up stops what has started, and is not a failure.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let exitCode: Int32 = try await Engine.run(engine) { engine in
+        // With the dashboard, SIGHUP too: the terminal went away.
+        let signals = await UnixSignalsSequence(
+            trapping: dashboard == nil ? [.sigterm, .sigint] : [.sigterm, .sigint, .sighup])
+        return try await Engine.run(engine) { engine in
             let host = HostMode(
                 settings: settings, engine: engine, environment: environment, dataDirectory: dataDirectory,
                 onOutput: { component, line in log.forward(childLine: line, component: component) })
@@ -220,39 +283,50 @@ struct HostRunner {
             let onSignal = Task {
                 for await _ in signals {
                     signalled.withLock { $0 = true }
+                    dashboard?.phase(.stopping)
                     requestStop.yield()
                     await host.stop()
                     return
                 }
             }
             defer { onSignal.cancel() }
+            dashboard?.follow(host, events: engine.events, requestStop: { requestStop.yield() })
+            var outcome = Outcome()
             do throws(OpenWorkError) {
                 let binaries = try await HostMode.Binaries.resolve(engine.sidecars, settings: settings)
                 let connection = try await host.start(binaries: binaries)
-                Self.printPairing(connection, json: json, showSecrets: options.showSecrets)
+                outcome.connection = connection
+                if let dashboard {
+                    dashboard.started(connection)
+                } else {
+                    Self.printPairing(connection, json: json, showSecrets: options.showSecrets)
+                }
                 if options.check || options.checkEvents {
                     try await HostChecks(connection: connection).run(events: options.checkEvents)
                     FileHandle.standardError.write(Data("Checks: ok\n".utf8))
                     await host.stop()
-                    return 0
+                    return outcome
                 }
             } catch {
+                dashboard?.phase(.failed(error.message))
                 await host.stop()
-                if signalled.withLock({ $0 }) { return 0 }
+                if signalled.withLock({ $0 }) { return outcome }
                 if json {
                     _ = CommandOutput.failure(error, json: true)
                 } else {
-                    FileHandle.standardError.write(Data("openwork: \(error.message) [\(error.code)]\n".utf8))
+                    outcome.messages.append("openwork: \(error.message) [\(error.code)]")
                 }
-                return 1
+                outcome.exitCode = 1
+                return outcome
             }
             let end = await Self.serve(host, until: stopRequests)
+            dashboard?.phase(end.map { .failed($0.reason) } ?? .stopping)
             await host.stop()
-            guard let end else { return 0 }
-            FileHandle.standardError.write(Data("openwork: \(end.reason); stopping everything\n".utf8))
-            return end.exitCode
+            guard let end else { return outcome }
+            outcome.messages.append("openwork: \(end.reason); stopping everything")
+            outcome.exitCode = end.exitCode
+            return outcome
         }
-        if exitCode != 0 { throw ExitCode(exitCode) }
     }
 
     /// Waits for a stop request (a signal: `nil`) or a failure that ends the run.

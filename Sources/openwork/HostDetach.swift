@@ -17,16 +17,47 @@ import OpenWorkSystem
 enum HostDetach {
     static func run(common: DataDirOptions, options: HostOptions) async throws {
         let environment = ProcessInfo.processInfo.environment
-        let directory = common.dataDirectory
         try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
             let settings = try HostSettings.resolve(
                 options.flags, environment: environment, workingDirectory: FileManager.default.currentDirectoryPath)
+            try await start(
+                params(settings, options: options, includeSecrets: common.json, environment: environment),
+                settings: settings, common: common, options: options)
+        }
+    }
+
+    /// The dashboard's `d`: the services that ran here (now stopped) started again by the daemon with the same
+    /// run id, ports and opencode credentials, so the URLs and the attach command people have still work (the
+    /// daemon issues new openwork-server tokens: `openwork status --json` shows them).
+    static func handOver(
+        settings: HostSettings, connection: HostConnection, common: DataDirOptions, options: HostOptions
+    ) async throws {
+        var settings = settings
+        settings.opencodePort = connection.opencodePort
+        settings.openworkPort = connection.openworkPort
+        var params = params(settings, options: options, includeSecrets: common.json, environment: [:])
+        params["opencodeUsername"] = .string(settings.secrets.opencodeUsername)
+        params["opencodePassword"] = .string(settings.secrets.opencodePassword)
+        params["check"] = false
+        params["checkEvents"] = false
+        try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
+            try await start(params, settings: settings, common: common, options: options)
+        }
+    }
+
+    /// `host.start` on the data directory's daemon (started when none runs), then the detach summary (or the
+    /// JSON answer).
+    private static func start(
+        _ params: JSONValue, settings: HostSettings, common: DataDirOptions, options: HostOptions
+    ) async throws(OpenWorkError) {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = common.dataDirectory
+        do {
             let given = ServeOptions.given(
                 opencodeBin: options.opencodeBin, approvals: options.approvals, environment)
             let arguments = daemonArguments(options, environment: environment)
             let answer = try await DaemonCall.call(
-                directory, "host.start",
-                params(settings, options: options, includeSecrets: common.json, environment: environment),
+                directory, "host.start", params,
                 given: given,
                 start: { () throws(OpenWorkError) in
                     try await DaemonCommand.Start.start(

@@ -39,4 +39,19 @@ int openwork_release_free_memory(void);
 int openwork_spawn_tied(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
                         int stdout_fd, int stderr_fd, pid_t *pid_out);
 
+/// Restores a terminal a full-screen program has taken over when the program crashes (SIGSEGV, SIGBUS, SIGILL,
+/// SIGFPE, SIGABRT, SIGTRAP, SIGSYS): installs handlers that, with async-signal-safe calls only, write
+/// `restore` (e.g. leave the alternate screen, show the cursor) to `tty_fd`, put back the terminal modes
+/// `tty_fd` has now (read here, before the program changes them), put `saved_stderr` back on descriptor 2 when it
+/// is not -1, write there the last bytes noted with openwork_terminal_guard_note and what is still unread in
+/// `stderr_pipe` (the read end of the pipe descriptor 2 was pointed at, or -1: e.g. a fatal error's message),
+/// then run the handler that was installed before (the Swift runtime's backtracer) or the default action.
+/// Returns 0, or an errno.
+int openwork_terminal_guard_install(int tty_fd, const char *restore, size_t restore_length, int saved_stderr,
+                                    int stderr_pipe);
+/// Keeps the last 8 KiB written with it, for the crash handler to show once the terminal is restored.
+void openwork_terminal_guard_note(const char *bytes, size_t length);
+/// Removes the handlers (the previous ones are back) once the terminal was restored normally.
+void openwork_terminal_guard_remove(void);
+
 #endif
