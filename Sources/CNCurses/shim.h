@@ -5,7 +5,6 @@
 
 #define NCURSES_WIDECHAR 1
 #include <stdio.h>
-#include <wchar.h>
 #include <ncursesw/ncurses.h>
 #include <ncursesw/term.h>
 
@@ -17,8 +16,6 @@ static inline int cncurses_setupterm(void) {
     return setupterm(NULL, 1, &status) == OK ? 0 : -1;
 }
 static inline void cncurses_flush_stdout(void) { fflush(stdout); }
-/// The columns a character takes (wcwidth), -1 for a non-printable one.
-static inline int cncurses_wcwidth(unsigned int scalar) { return wcwidth((wchar_t)scalar); }
 
 static inline int cncurses_nodelay(int on) { return nodelay(stdscr, on ? TRUE : FALSE); }
 static inline int cncurses_keypad(int on) { return keypad(stdscr, on ? TRUE : FALSE); }

@@ -14,6 +14,7 @@ static const int guarded_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, 
 #define GUARDED_COUNT (sizeof(guarded_signals) / sizeof(guarded_signals[0]))
 static struct sigaction previous_actions[GUARDED_COUNT];
 static volatile sig_atomic_t installed = 0;
+static volatile sig_atomic_t released = 0;
 static int guard_tty = -1;
 static int guard_saved_stderr = -1;
 static int guard_stderr_pipe = -1;
@@ -39,6 +40,7 @@ static void write_all(int fd, const char *bytes, size_t length) {
 
 static void crash_handler(int signal_number) {
     int saved_errno = errno;
+    released = 1;
     if (guard_tty >= 0) {
         write_all(guard_tty, guard_restore, guard_restore_length);
         if (guard_has_modes) tcsetattr(guard_tty, TCSANOW, &guard_modes);
@@ -105,6 +107,8 @@ void openwork_terminal_guard_note(const char *bytes, size_t length) {
     }
     note_written += length;
 }
+
+int openwork_terminal_guard_released(void) { return released; }
 
 void openwork_terminal_guard_remove(void) {
     if (!installed) return;

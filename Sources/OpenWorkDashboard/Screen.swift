@@ -1,4 +1,3 @@
-import CNCurses
 
 /// A drawn frame: exactly `height` lines, each at most `width` columns, made of styled spans. Pure data, so
 /// what the dashboard shows is tested as text; ``TerminalScreen`` puts it on the terminal.
@@ -55,12 +54,25 @@ public struct Style: Sendable, Equatable {
 /// Terminal column widths of text (wide characters take two, control characters are replaced by `?`).
 enum TextWidth {
     static func of(_ character: Character) -> Int {
-        var width = 0
-        for scalar in character.unicodeScalars {
-            let columns = Int(cncurses_wcwidth(scalar.value))
-            width += max(0, columns)
+        guard let first = character.unicodeScalars.first else { return 0 }
+        if first.value < 0x7F { return 1 }
+        // A character is one grapheme: its first scalar decides; combining marks after it take no column.
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: return isWide(first.value) ? 2 : 1
         }
-        return character.unicodeScalars.first.map { $0.value < 0x20 || $0.value == 0x7F } == true ? 1 : width
+    }
+
+    /// East Asian wide and fullwidth ranges (Unicode 15, the common blocks) and emoji: two columns.
+    static func isWide(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+            0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x1F300...0x1F64F,
+            0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            true
+        default:
+            false
+        }
     }
 
     static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }

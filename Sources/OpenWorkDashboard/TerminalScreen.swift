@@ -100,6 +100,8 @@ final class TerminalScreen {
 
     /// Draws `frame` (ncurses sends only what changed since the last frame).
     func draw(_ frame: Screen) {
+        // After a crash gave the terminal back, this thread may still run a moment: it must not draw over it.
+        guard openwork_terminal_guard_released() == 0 else { return }
         _ = erase()
         for (row, spans) in frame.lines.enumerated() where row < height {
             _ = move(Int32(row), 0)

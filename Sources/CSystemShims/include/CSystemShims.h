@@ -51,6 +51,9 @@ int openwork_terminal_guard_install(int tty_fd, const char *restore, size_t rest
                                     int stderr_pipe);
 /// Keeps the last 8 KiB written with it, for the crash handler to show once the terminal is restored.
 void openwork_terminal_guard_note(const char *bytes, size_t length);
+/// 1 once the crash handler has given the terminal back: the program must not draw any more (its other threads
+/// run on while the runtime's backtracer works).
+int openwork_terminal_guard_released(void);
 /// Removes the handlers (the previous ones are back) once the terminal was restored normally.
 void openwork_terminal_guard_remove(void);
 
