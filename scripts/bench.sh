@@ -21,7 +21,7 @@ for argument in "$@"; do
     esac
 done
 
-bash scripts/ensure-jansson.sh
+bash scripts/ensure-packages.sh
 # hyperfine (CLI wall time) and wrk (HTTP load) are Debian packages; without them the program falls back to its own
 # spawn loop and AsyncHTTPClient and says so in the report.
 if ! command -v hyperfine >/dev/null || ! command -v wrk >/dev/null; then

@@ -4,7 +4,7 @@
 # through `openwork-harness`. Extra arguments go to the harness (e.g. `--opencode-bin /path/to/opencode`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-jansson.sh
+bash scripts/ensure-packages.sh
 swift build --product openwork >&2
 swift build --product fake-opencode >&2
 swift build --product fake-openwork-server >&2

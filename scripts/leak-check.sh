@@ -4,7 +4,7 @@
 # copied into a throwaway package so only jansson, OpenWorkJSON and the tests are built with the sanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-jansson.sh
+bash scripts/ensure-packages.sh
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/Sources" "$work/Tests"

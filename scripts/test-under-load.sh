@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-1}"
 hogs="${HOGS:-2}"
-bash scripts/ensure-jansson.sh
+bash scripts/ensure-packages.sh --tests
 swift build --build-tests
 
 pids=()

@@ -268,6 +268,8 @@ struct DashboardTerminalTests {
     /// spaces shortened (a pid's width moves the columns after it).
     static func normalized(_ screen: String, _ run: Run) -> String {
         var text = screen.replacingOccurrences(of: run.workspace, with: "<workspace>")
+        // Uptimes: `42s` on a quick machine, `1m05s` on a slow one.
+        text = text.replacingOccurrences(of: #"\b[0-9]+[dhms]([0-9]+[dhms])?\b"#, with: "#t", options: .regularExpression)
         text = text.replacingOccurrences(of: #"[0-9]+"#, with: "#", options: .regularExpression)
         text = text.replacingOccurrences(of: #"  +"#, with: "  ", options: .regularExpression)
         return text.split(separator: "\n", omittingEmptySubsequences: false)
