@@ -49,6 +49,8 @@ built=$(date +%s)
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
 # The soak's last report lives in BENCHMARKS.md between these markers; the suite's rewrite keeps it.
 soak_block() { sed -n '/^<!-- soak -->$/,/^<!-- \/soak -->$/p' BENCHMARKS.md 2>/dev/null || true; }
+# Likewise the dashboard's CPU figures (scripts/bench-dashboard.sh --write).
+dashboard_block() { sed -n '/^<!-- dashboard -->$/,/^<!-- \/dashboard -->$/p' BENCHMARKS.md 2>/dev/null || true; }
 
 if [ "$mode" = soak ]; then
     status=0
@@ -79,6 +81,7 @@ fi
 
 cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 soak="$(soak_block)"
+dashboard="$(dashboard_block)"
 {
     echo "# Benchmarks"
     echo
@@ -148,6 +151,10 @@ dispatcher, `curl`, a bare Hummingbird server), which its per-benchmark reports 
 the whole-process, HTTP and soak measurements need real child processes, which it does not drive. Its
 allocation counting (malloc interposer) is what we give up.
 NOTES
+    if [ -n "$dashboard" ]; then
+        echo
+        echo "$dashboard"
+    fi
     if [ -n "$soak" ]; then
         echo
         echo "$soak"

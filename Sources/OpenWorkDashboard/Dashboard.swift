@@ -188,7 +188,10 @@ public final class Dashboard: Sendable {
                 return inbox
             }
             for event in taken.events { model.apply(event) }
-            if !taken.events.isEmpty { dirty = true }
+            // Log lines change the screen only on the Logs tab (the Overview shows none).
+            if taken.events.contains(where: { if case .log = $0 { model.view == .logs } else { true } }) {
+                dirty = true
+            }
             if taken.resized {
                 screen.resize()
                 model.apply(.resize(width: screen.width, height: screen.height))
