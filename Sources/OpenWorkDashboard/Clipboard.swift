@@ -27,7 +27,8 @@ enum Clipboard {
     static func copyWithTool(_ argv: [String], text: String) async -> Bool {
         guard
             let process = try? ChildProcess(
-                executable: argv[0], arguments: Array(argv.dropFirst()), environment: ProcessInfo.processInfo.environment,
+                executable: argv[0], arguments: Array(argv.dropFirst()),
+                environment: ProcessInfo.processInfo.environment,
                 input: .pipe)
         else { return false }
         do {

@@ -64,7 +64,8 @@ public final class Dashboard: Sendable {
         // Trapped before ncurses starts, so ncurses leaves SIGWINCH to us: its own handler would only be heard
         // by whichever thread the signal happens to interrupt.
         let resizes = await UnixSignalsSequence(trapping: .sigwinch)
-        let opened = await withCheckedContinuation { (continuation: CheckedContinuation<DashboardUnavailable?, Never>) in
+        let opened = await withCheckedContinuation {
+            (continuation: CheckedContinuation<DashboardUnavailable?, Never>) in
             let thread = Thread { dashboard.run(header: header, opened: { continuation.resume(returning: $0) }) }
             thread.name = "openwork-dashboard"
             thread.start()

@@ -26,7 +26,8 @@ public enum DashboardFrame {
         lines.append(footerLine(model, width: width, monotonic: monotonic))
         // A terminal shorter than the chrome keeps the header first, then the footer.
         if lines.count > height {
-            lines = height >= 2 ? Array(lines.prefix(height - 1)) + [lines[lines.count - 1]] : Array(lines.prefix(height))
+            lines =
+                height >= 2 ? Array(lines.prefix(height - 1)) + [lines[lines.count - 1]] : Array(lines.prefix(height))
         }
         return Screen(width: width, height: height, lines: lines.map { fit($0, width: width) })
     }
@@ -79,7 +80,9 @@ public enum DashboardFrame {
 
     static func footerLine(_ model: DashboardModel, width: Int, monotonic: UInt64) -> [Span] {
         if let draft = model.searchDraft {
-            return [Span(" /" + draft, .bold), Span("_", Style(reverse: true)), Span("  Enter search  Esc cancel", .dim)]
+            return [
+                Span(" /" + draft, .bold), Span("_", Style(reverse: true)), Span("  Enter search  Esc cancel", .dim),
+            ]
         }
         if let toast = model.toast(at: monotonic) {
             return [Span(" " + toast, Style(colour: .cyan, bold: true))]

@@ -185,6 +185,15 @@ public struct DashboardModel: Sendable {
     /// The slice of ``visibleLogs`` on screen: the newest `logRows` when following, else those ending at the
     /// anchor (or the nearest older one still kept).
     public func logWindow() -> (lines: [(sequence: Int, line: LogLine)], total: Int, first: Int) {
+        if serviceFilter == nil, levelFilter == .all, search == nil {
+            // Every line shows: positions are the buffer's indices, nothing to filter (the common case, redrawn
+            // up to 30 times a second under a flood of lines).
+            let count = logs.count
+            var end = count
+            if !follow, let anchor { end = min(count, max(anchor - logs.firstSequence + 1, min(logRows, count))) }
+            let start = max(0, end - logRows)
+            return ((start..<end).map { (logs.firstSequence + $0, logs[$0]) }, count, start)
+        }
         let visible = visibleLogs
         var end = visible.count
         if !follow, let anchor {

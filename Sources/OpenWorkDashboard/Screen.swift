@@ -1,4 +1,3 @@
-
 /// A drawn frame: exactly `height` lines, each at most `width` columns, made of styled spans. Pure data, so
 /// what the dashboard shows is tested as text; ``TerminalScreen`` puts it on the terminal.
 public struct Screen: Sendable, Equatable {
@@ -30,7 +29,8 @@ public struct Span: Sendable, Equatable {
 /// How a span looks: a foreground colour and attributes.
 public struct Style: Sendable, Equatable {
     public enum Colour: Int, Sendable, CaseIterable {
-        case red = 1, green, yellow, blue, magenta, cyan
+        case red = 1
+        case green, yellow, blue, magenta, cyan
     }
 
     public var colour: Colour?

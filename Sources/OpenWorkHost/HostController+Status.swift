@@ -51,7 +51,9 @@ extension HostController {
     }
 
     /// `connection` with the services' URLs and the owner token as they are now.
-    static func current(_ connection: HostConnection, services: [JSONValue], ownerToken: String?) -> HostConnection {
+    public static func current(
+        _ connection: HostConnection, services: [JSONValue], ownerToken: String?
+    ) -> HostConnection {
         var connection = connection
         func url(_ name: String) -> String? {
             services.first { $0["service"]?.stringValue == name }?["url"]?.stringValue

@@ -237,7 +237,9 @@ struct HostRunner {
             }
         }
         for message in outcome.messages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-        if outcome.exitCode == 0, dashboard?.wantsDetach == true, let connection = outcome.connection {
+        if outcome.exitCode == 0, dashboard?.wantsDetach == true,
+            let connection = dashboard?.connection ?? outcome.connection
+        {
             HostDashboard.say("handing the services to the daemon of \(common.dataDirectory)…")
             try await HostDetach.handOver(
                 settings: settings, connection: connection, common: common, options: options)

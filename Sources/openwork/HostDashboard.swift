@@ -22,6 +22,8 @@ final class HostDashboard: Sendable {
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let finishers = Mutex<[@Sendable () -> Void]>([])
     private let detachRequested = Mutex(false)
+    /// The connection as last shown (its URLs follow restarted services to their new ports).
+    private let shown = Mutex<HostConnection?>(nil)
 
     private init(_ dashboard: Dashboard) {
         self.dashboard = dashboard
@@ -66,12 +68,12 @@ final class HostDashboard: Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await event in subscription where event["type"]?.stringValue?.hasPrefix("service.") == true {
-                        dashboard.post(.services(ServiceRow.rows(hostStatus: await host.status())))
+                        await self.refresh(host)
                     }
                 }
                 group.addTask {
                     while !Task.isCancelled {
-                        dashboard.post(.services(ServiceRow.rows(hostStatus: await host.status())))
+                        await self.refresh(host)
                         try? await Task.sleep(for: .seconds(1))
                     }
                 }
@@ -102,11 +104,31 @@ final class HostDashboard: Sendable {
         finishers.withLock { $0.append(finish) }
     }
 
+    /// The connection as the dashboard shows it now (nil before the services are up).
+    var connection: HostConnection? { shown.withLock { $0 } }
+
     /// Whether the person pressed `d`.
     var wantsDetach: Bool { detachRequested.withLock { $0 } }
 
+    /// The services' states now, and the connection's URLs and owner token as they are now (a service restarted
+    /// on a port of its own choosing has a new URL; a re-verified openwork-server a new owner token).
+    private func refresh(_ host: HostMode) async {
+        let status = await host.status()
+        dashboard.post(.services(ServiceRow.rows(hostStatus: status)))
+        guard let last = shown.withLock({ $0 }) else { return }
+        let current = HostController.current(
+            last, services: status["services"]?.arrayValue ?? [], ownerToken: await host.currentOwnerToken)
+        if current != last { show(current) }
+    }
+
     /// Shows the connection details (secrets masked until `s`) and that the run is up.
     func started(_ connection: HostConnection) {
+        show(connection)
+        dashboard.post(.phase(.running))
+    }
+
+    private func show(_ connection: HostConnection) {
+        shown.withLock { $0 = connection }
         let mask = Redactor.mask
         var entries: [DashboardModel.ConnectionEntry] = [
             .init(label: "OpenWork URL", value: connection.openworkURL)
@@ -130,7 +152,6 @@ final class HostDashboard: Sendable {
                 masked: connection.attachCommand(showSecrets: false)),
         ]
         dashboard.post(.connection(entries: entries, attachCommand: connection.attachCommand(showSecrets: true)))
-        dashboard.post(.phase(.running))
     }
 
     func phase(_ phase: DashboardModel.Phase) { dashboard.post(.phase(phase)) }

@@ -161,7 +161,12 @@ struct DashboardTerminalTests {
             let row = Self.row("opencode", in: $0)
             return row.count > 3 && row[1] == "healthy" && row[2] != String(killed)
         }
-        #expect(Self.row("opencode", in: screen).joined(separator: " ").hasSuffix("signal 9"))
+        let restarted = Self.row("opencode", in: screen)
+        #expect(restarted.joined(separator: " ").hasSuffix("signal 9"))
+        // The connection follows the new child to its port.
+        try await run.tmux.waitFor("the connection on the new port") {
+            $0.contains("OpenCode URL          http://127.0.0.1:\(restarted[3])")
+        }
 
         // q: everything stops, exit 0, the terminal as it was.
         try await run.tmux.send("q")
@@ -209,7 +214,9 @@ struct DashboardTerminalTests {
         let screen = try await run.tmux.waitFor("both services healthy", Self.allGreen)
         let port = Self.row("opencode", in: screen)[3]
         try await run.tmux.send("d")
-        try await run.tmux.waitFor("the detach summary", deadline: .seconds(120), history: true) { $0.contains("EXITED:") }
+        try await run.tmux.waitFor("the detach summary", deadline: .seconds(120), history: true) {
+            $0.contains("EXITED:")
+        }
         let summary = try await run.tmux.transcript()
         #expect(summary.contains("EXITED:0"), "\(summary)\n\(run.standardError())")
         #expect(summary.contains("Detached. Services still running:"))
@@ -269,7 +276,8 @@ struct DashboardTerminalTests {
     static func normalized(_ screen: String, _ run: Run) -> String {
         var text = screen.replacingOccurrences(of: run.workspace, with: "<workspace>")
         // Uptimes: `42s` on a quick machine, `1m05s` on a slow one.
-        text = text.replacingOccurrences(of: #"\b[0-9]+[dhms]([0-9]+[dhms])?\b"#, with: "#t", options: .regularExpression)
+        text = text.replacingOccurrences(
+            of: #"\b[0-9]+[dhms]([0-9]+[dhms])?\b"#, with: "#t", options: .regularExpression)
         text = text.replacingOccurrences(of: #"[0-9]+"#, with: "#", options: .regularExpression)
         text = text.replacingOccurrences(of: #"  +"#, with: "  ", options: .regularExpression)
         return text.split(separator: "\n", omittingEmptySubsequences: false)

@@ -32,7 +32,10 @@ final class TmuxSession: @unchecked Sendable {
             "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", String(width), "-y", String(height),
             "env " + exports.joined(separator: " ") + " sh -c " + quoted(command),
         ])
-        session.serverPid = Int32(try await session.run(["display-message", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        session.serverPid =
+            Int32(
+                try await session.run(["display-message", "-p", "#{pid}"]).trimmingCharacters(
+                    in: .whitespacesAndNewlines)) ?? 0
         // Applications may set tmux's clipboard (a paste buffer) with OSC 52; a pane stays to be read once its
         // command has ended.
         try await session.run(["set-option", "-g", "set-clipboard", "on"])
@@ -93,7 +96,8 @@ final class TmuxSession: @unchecked Sendable {
         let exit = try await process.waitForExit(within: .seconds(30))
         let output = try await process.readRemainingOutput(within: .seconds(10))
         guard exit == .exited(0) else {
-            throw TmuxError("tmux \(arguments.joined(separator: " ")) failed (\(exit)): \(output)\(process.errorOutput)")
+            throw TmuxError(
+                "tmux \(arguments.joined(separator: " ")) failed (\(exit)): \(output)\(process.errorOutput)")
         }
         return output
     }
