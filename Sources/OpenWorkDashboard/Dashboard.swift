@@ -84,7 +84,10 @@ public final class Dashboard: Sendable {
 
     /// Hands an event to the dashboard (any thread; never blocks).
     public func post(_ event: DashboardModel.Event) {
-        signal { $0.events.append(event) }
+        signal { inbox in
+            // Once closing, nobody will read them.
+            if !inbox.closing { inbox.events.append(event) }
+        }
     }
 
     /// Ends the dashboard: the thread stops, the terminal and stderr are given back. Returns the last model (its

@@ -163,7 +163,9 @@ struct HostRunner {
         any child's argv or printed (the pretty pairing withholds them; --json prints the anchor's object with the \
         raw credentials). Services restart with backoff (--exit-on-child-failure restores the anchor's "any exit \
         ends the run"). SIGINT/SIGTERM stop every service and exit 0. --detach hands the services to the daemon \
-        instead (host.start) and prints the anchor's detach summary; openwork stop ends them.
+        instead (host.start) and prints the anchor's detach summary; openwork stop ends them. openwork start in a \
+        terminal shows a dashboard (services, health, connection with secrets masked, logs; press ? for its keys); \
+        serve, --no-tui, --json, --check, or a stdin/stdout that is not a terminal print plain logs.
         """
 
     /// `start` shows the dashboard in a terminal; `serve` always prints plain logs.
@@ -222,6 +224,10 @@ struct HostRunner {
         let outcome: Outcome
         do {
             outcome = try await serve(settings: settings, log: log, dashboard: dashboard, environment: environment)
+        } catch let error as OpenWorkError {
+            // Said once the terminal is back: written while the dashboard runs, it would land in its Logs tab.
+            _ = await dashboard?.close()
+            throw CommandOutput.failure(error, json: common.json)
         } catch {
             _ = await dashboard?.close()
             throw error
@@ -263,13 +269,8 @@ struct HostRunner {
             tuning(&opencode)
             settings.configureOpenCode(&opencode, dataDirectory: dataDirectory)
         }
-        do {
-            try engine.checkExplicitOpenCode()
-            engine.sidecars = try options.sidecar.settings(
-                dataDirectory: dataDirectory, opencodeBin: options.opencodeBin)
-        } catch {
-            throw CommandOutput.failure(error, json: common.json)
-        }
+        try engine.checkExplicitOpenCode()
+        engine.sidecars = try options.sidecar.settings(dataDirectory: dataDirectory, opencodeBin: options.opencodeBin)
         let json = common.json
         let options = options
         // Trapped before anything starts: a signal during start-up stops what has started, and is not a failure.

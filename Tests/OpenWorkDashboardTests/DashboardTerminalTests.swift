@@ -128,14 +128,15 @@ struct DashboardTerminalTests {
 
         // c: the attach command, with its credentials, on the clipboard (OSC 52 → tmux's paste buffer).
         try await run.tmux.send("c")
-        try await run.tmux.waitFor("the copy toast") { $0.contains("Attach command copied") }
         let clipboard = try await Self.eventually { await run.tmux.clipboard() }
         #expect(clipboard.hasPrefix("OPENCODE_SERVER_USERNAME=opencode OPENCODE_SERVER_PASSWORD=\(Self.password) "))
         #expect(clipboard.contains("opencode attach http://127.0.0.1:\(opencode[3]) --dir \(run.workspace)"))
 
         // Help, then back.
         try await run.tmux.send("?")
-        screen = try await run.tmux.waitFor("the help") { $0.contains("Everywhere") && $0.contains("PgUp/PgDn") }
+        screen = try await run.tmux.waitFor("the help, the copy toast gone") {
+            $0.contains("Everywhere") && $0.contains("PgUp/PgDn") && $0.contains("q quit  o overview  l logs")
+        }
         try Golden.check(Self.normalized(screen, run), name: "tmux-help-100x30")
         try await run.tmux.send("o")
         try await run.tmux.waitFor("the overview") { $0.contains("SERVICE") }
@@ -182,10 +183,7 @@ struct DashboardTerminalTests {
         defer { run.tmux.stop() }
         try await run.tmux.waitFor("both services healthy", Self.allGreen)
         try await run.tmux.send("l")
-        var screen = try await run.tmux.waitFor("the logs") {
-            $0.contains("follow on") && $0.contains("opencode server listening")
-        }
-        #expect(screen.contains("openwork-server | OpenWork server listening on http://127.0.0.1:"))
+        var screen = try await run.tmux.waitFor("the logs") { $0.contains("follow on") && $0.contains(" | ") }
         try await run.tmux.send("f")
         try await run.tmux.waitFor("follow off") { $0.contains("follow off") }
         try await run.tmux.send("s")
@@ -198,8 +196,11 @@ struct DashboardTerminalTests {
         try await run.tmux.send("-l", "listening")
         try await run.tmux.send("Enter")
         screen = try await run.tmux.waitFor("the search") { $0.contains("search \"listening\"") }
-        #expect(screen.contains("opencode server listening"))
-        #expect(!screen.contains("openwork-server | OpenWork server listening"))
+        #expect(screen.contains("opencode        | opencode server listening on http://127.0.0.1:"))
+        #expect(!screen.contains("OpenWork server listening"), "the service filter still applies")
+        try await run.tmux.send("s")
+        screen = try await run.tmux.waitFor("the openwork-server filter") { $0.contains("service openwork-server") }
+        #expect(screen.contains("openwork-server | OpenWork server listening on http://127.0.0.1:"))
         try await run.tmux.send("C-c")
         try await run.tmux.waitFor("the exit", history: true) { $0.contains("EXITED:0") }
         let modes = try await run.terminalModes()
