@@ -16,14 +16,13 @@ import UnixSignals
 ///
 /// Anything may ``post(_:)`` events from any thread; they wait in an inbox and one byte on a wake pipe tells the
 /// thread. The thread sleeps in `poll(2)` on the keyboard and that pipe, so an idle dashboard costs nothing but
-/// one redraw a second while an uptime is on screen. Redraws follow events, at most ``framesPerSecond`` a
-/// second, however many events arrive. Keys that ask something of the run come out of ``commands``.
+/// one redraw a second while an uptime is on screen. Redraws follow events, at most 30 a
+/// second (``FramePacer``), however many events arrive. Keys that ask something of the run come out of ``commands``.
 ///
 /// While it runs, descriptor 2 points at a pipe whose lines appear on the Logs tab (a stray write to stderr
 /// would tear the screen); ``close()`` gives the terminal and stderr back, and a crash does too (see
 /// `openwork_terminal_guard_install`).
 public final class Dashboard: Sendable {
-    public static let framesPerSecond: UInt64 = 30
 
     /// Keys that ask something of the run: quit, detach, restart (copy is done here).
     public let commands: AsyncStream<DashboardCommand>
@@ -152,28 +151,22 @@ public final class Dashboard: Sendable {
     }
 
     private func loop(_ model: inout DashboardModel, _ screen: TerminalScreen) {
-        let frameInterval = 1_000_000_000 / Self.framesPerSecond
-        var lastDraw: UInt64 = 0
-        var dirty = true
+        var pacer = FramePacer()
         var keyboard = true
         while true {
             var now = Self.monotonic()
             if let toast = model.toast, now >= toast.until {
                 model.toast = nil
-                dirty = true
+                pacer.changed()
             }
-            if Self.showsUptime(model), now >= lastDraw + 1_000_000_000 { dirty = true }
-            if dirty, now >= lastDraw + frameInterval {
+            let ticking = Self.showsUptime(model)
+            if pacer.draw(at: now, ticking: ticking) {
                 screen.draw(DashboardFrame.render(model, unixMillis: Self.unixMillis(), monotonic: now))
                 framesDrawn.add(1, ordering: .relaxed)
-                lastDraw = now
-                dirty = false
             }
             // Sleep until something happens, or until the next frame is due.
-            var deadline: UInt64? = dirty ? lastDraw + frameInterval : nil
-            if let toast = model.toast { deadline = min(deadline ?? toast.until, toast.until) }
-            if Self.showsUptime(model) { deadline = min(deadline ?? .max, lastDraw + 1_000_000_000) }
-            let timeout = deadline.map { Int32(clamping: ($0 > now ? $0 - now : 0) / 1_000_000 + 1) } ?? -1
+            let sleep = pacer.sleep(at: now, ticking: ticking, toastUntil: model.toast?.until)
+            let timeout = sleep.map { Int32(clamping: $0 / 1_000_000 + 1) } ?? -1
             var fds = [
                 pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: keyboard ? 0 : -1, events: Int16(POLLIN), revents: 0),
@@ -194,18 +187,18 @@ public final class Dashboard: Sendable {
             for event in taken.events { model.apply(event) }
             // Log lines change the screen only on the Logs tab (the Overview shows none).
             if taken.events.contains(where: { if case .log = $0 { model.view == .logs } else { true } }) {
-                dirty = true
+                pacer.changed()
             }
             if taken.resized {
                 screen.resize()
                 model.apply(.resize(width: screen.width, height: screen.height))
-                dirty = true
+                pacer.changed()
             }
             if taken.closing { return }
             now = Self.monotonic()
             if fds[1].revents & Int16(POLLIN) != 0 {
                 for key in screen.keys() {
-                    dirty = true
+                    pacer.changed()
                     guard let command = model.handle(key, now: now) else { continue }
                     carryOut(command, screen)
                 }
