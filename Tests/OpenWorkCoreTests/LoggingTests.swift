@@ -115,6 +115,29 @@ struct LoggingTests {
         #expect(records.allSatisfy { $0["attributes"]?["run.id"] == "run-1" })
     }
 
+    @Test("with a records sink (the dashboard), records go there instead of being written, child lines parsed")
+    func recordsSink() {
+        let (plain, lines) = captured(.pretty, level: .info)
+        let records = Locked<[LogLine]>([])
+        var settings = plain
+        settings.records = { record in records.withLock { $0.append(record) } }
+        settings.forward(childLine: "WARN  2026-11-21 disk almost full", component: "opencode")
+        settings.forward(
+            childLine: #"{"timeUnixNano":"7","severityText":"ERROR","severityNumber":17,"body":"boom","#
+                + #""attributes":{"service.component":"openwork-server"}}"#,
+            component: "opencode")
+        settings.forward(childLine: "DEBUG 2026-11-21 chatty", component: "opencode")
+        var logger = Logger(label: "openwork.host") { OpenWorkLogHandler(label: $0, settings: settings) }
+        logger[metadataKey: "service"] = "opencode"
+        logger.info("service.ready")
+        #expect(lines.value.isEmpty, "nothing written")
+        let got = records.withLock { $0 }
+        #expect(got.map(\.level) == [.warning, .error, .info])
+        #expect(got.map(\.component) == ["opencode", "openwork-server", "host"])
+        #expect(got.map(\.message) == ["WARN  2026-11-21 disk almost full", "boom", "service.ready service=opencode"])
+        #expect(got[1].timeUnixNano == 7)
+    }
+
     @Test("the handler names the component after the label and merges metadata")
     func handler() throws {
         let (settings, lines) = captured(.json, level: .debug)

@@ -252,6 +252,24 @@ struct DashboardTerminalTests {
         await run.finish()
     }
 
+    /// The terminal closes under the dashboard (tmux ends: the pane gets SIGHUP): every service is stopped.
+    @Test func aClosedTerminalStopsEverything() async throws {
+        let run = try await Run.start()
+        try await run.tmux.waitFor("both services healthy", Self.allGreen)
+        let pid = try #require(Self.openworkPid(data: run.data))
+        #expect(!OwnedProcesses.marked(owner: run.data).isEmpty)
+        run.tmux.stop()
+        #expect(await run.survivors().isEmpty)
+        // openwork itself ends too (gone, or a zombie of whichever process adopted it).
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(60)
+        while clock.now < end, let stat = ProcessIdentity.stat(of: pid), !stat.isZombie {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ProcessIdentity.stat(of: pid).map(\.isZombie) ?? true, "openwork has exited")
+        await run.finish()
+    }
+
     @Test func plainLogsWhenTheTerminalCannotShowADashboard() async throws {
         // TERM=dumb: plain logs, nothing said. An unknown TERM: plain logs, and why.
         for (term, reason) in [("dumb", nil), ("no-such-terminal-xyz", "the dashboard cannot start")] {
