@@ -72,6 +72,17 @@ struct DashboardTerminalTests {
             return (before, try String(contentsOfFile: after, encoding: .utf8))
         }
 
+        /// Presses `key`, then checks what quitting means: exit 0, the terminal's modes as before, nothing of
+        /// the run left running.
+        func quit(with key: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            try await tmux.send(key)
+            try await tmux.waitFor("the exit", history: true) { $0.contains("EXITED:0") }
+            let modes = try await terminalModes()
+            #expect(modes.before == modes.after, sourceLocation: sourceLocation)
+            #expect(await survivors().isEmpty, sourceLocation: sourceLocation)
+            await finish()
+        }
+
         /// What the command wrote on its stderr (after the dashboard gave it back).
         func standardError() -> String {
             (try? String(contentsOfFile: directory.appending("stderr"), encoding: .utf8)) ?? ""
@@ -170,12 +181,7 @@ struct DashboardTerminalTests {
         }
 
         // q: everything stops, exit 0, the terminal as it was.
-        try await run.tmux.send("q")
-        try await run.tmux.waitFor("the exit", history: true) { $0.contains("EXITED:0") }
-        let modes = try await run.terminalModes()
-        #expect(modes.before == modes.after)
-        #expect(await run.survivors().isEmpty)
-        await run.finish()
+        try await run.quit(with: "q")
     }
 
     @Test func logsKeysFollowFiltersAndSearch() async throws {
@@ -201,12 +207,7 @@ struct DashboardTerminalTests {
         try await run.tmux.send("s")
         screen = try await run.tmux.waitFor("the openwork-server filter") { $0.contains("service openwork-server") }
         #expect(screen.contains("openwork-server | OpenWork server listening on http://127.0.0.1:"))
-        try await run.tmux.send("C-c")
-        try await run.tmux.waitFor("the exit", history: true) { $0.contains("EXITED:0") }
-        let modes = try await run.terminalModes()
-        #expect(modes.before == modes.after)
-        #expect(await run.survivors().isEmpty)
-        await run.finish()
+        try await run.quit(with: "C-c")
     }
 
     @Test func detachHandsTheServicesToTheDaemonOnTheSamePorts() async throws {
