@@ -29,19 +29,33 @@ enum HostDetach {
     /// The dashboard's `d`: the services that ran here (now stopped) started again by the daemon with the same
     /// run id, ports and opencode credentials, so the URLs and the attach command people have still work (the
     /// daemon issues new openwork-server tokens: `openwork status --json` shows them).
+    ///
+    /// A port taken by someone else in the instant between the stop here and the start there: the services start
+    /// on the ports as configured instead (their own choice for 0), and this is said on stderr.
     static func handOver(
         settings: HostSettings, connection: HostConnection, common: DataDirOptions, options: HostOptions
     ) async throws {
-        var settings = settings
-        settings.opencodePort = connection.opencodePort
-        settings.openworkPort = connection.openworkPort
-        var params = params(settings, options: options, includeSecrets: common.json, environment: [:])
-        params["opencodeUsername"] = .string(settings.secrets.opencodeUsername)
-        params["opencodePassword"] = .string(settings.secrets.opencodePassword)
-        params["check"] = false
-        params["checkEvents"] = false
+        func params(_ settings: HostSettings) -> JSONValue {
+            var params = Self.params(settings, options: options, includeSecrets: common.json, environment: [:])
+            params["opencodeUsername"] = .string(settings.secrets.opencodeUsername)
+            params["opencodePassword"] = .string(settings.secrets.opencodePassword)
+            params["check"] = false
+            params["checkEvents"] = false
+            return params
+        }
+        var same = settings
+        same.opencodePort = connection.opencodePort
+        same.openworkPort = connection.openworkPort
+        let configured = settings
         try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
-            try await start(params, settings: settings, common: common, options: options)
+            do throws(OpenWorkError) {
+                try await start(params(same), settings: same, common: common, options: options)
+            } catch  where (configured.opencodePort, configured.openworkPort) != (same.opencodePort, same.openworkPort)
+            {
+                FileHandle.standardError.write(
+                    Data("openwork: the same ports could not be used (\(error.message)); starting on new ones\n".utf8))
+                try await start(params(configured), settings: configured, common: common, options: options)
+            }
         }
     }
 

@@ -68,7 +68,7 @@ final class TmuxSession: @unchecked Sendable {
         while clock.now < end {
             last = history ? try await transcript() : try await screen()
             if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(200))
         }
         throw TmuxError("waited \(deadline) for \(what); the screen was:\n\(last)")
     }
@@ -91,7 +91,13 @@ final class TmuxSession: @unchecked Sendable {
 
     @discardableResult
     private func run(_ arguments: [String]) async throws -> String {
-        let process = try TestProcess(Self.executable ?? "/usr/bin/tmux", ["-S", socket] + arguments)
+        // Spawned on a thread of its own: a spawn waits for fork and exec, which must not hold one of the few
+        // threads every other test of this process runs on (the screen is polled several times a second).
+        let executable = Self.executable ?? "/usr/bin/tmux"
+        let socket = socket
+        let process = try await DedicatedThread.run(name: "tmux") {
+            try TestProcess(executable, ["-S", socket] + arguments)
+        }
         process.closeInput()
         let exit = try await process.waitForExit(within: .seconds(30))
         let output = try await process.readRemainingOutput(within: .seconds(10))
