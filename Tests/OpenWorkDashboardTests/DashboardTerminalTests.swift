@@ -189,9 +189,17 @@ struct DashboardTerminalTests {
     }
 
     @Test func logsKeysFollowFiltersAndSearch() async throws {
-        let run = try await Run.start()
+        // With opencode-router too: a third service on the Overview and in the service filter.
+        let run = try await Run.start(arguments: [
+            "--opencode-router-bin", BuiltProducts.path(of: "fake-opencode-router"),
+        ])
         defer { run.tmux.stop() }
-        try await run.tmux.waitFor("both services healthy", Self.allGreen)
+        let overview = try await run.tmux.waitFor("the three services healthy") {
+            $0.contains("All green") && $0.contains("Attach")
+                && $0.split(separator: "\n").filter { $0.contains("healthy") }.count == 3
+        }
+        #expect(Self.row("opencode-router", in: overview).dropFirst().first == "healthy")
+        #expect(overview.contains("opencode-router health"))
         try await run.tmux.send("l")
         var screen = try await run.tmux.waitFor("the logs") { $0.contains("follow on") && $0.contains(" | ") }
         try await run.tmux.send("f")
@@ -211,6 +219,12 @@ struct DashboardTerminalTests {
         try await run.tmux.send("s")
         screen = try await run.tmux.waitFor("the openwork-server filter") { $0.contains("service openwork-server") }
         #expect(screen.contains("openwork-server | OpenWork server listening on http://127.0.0.1:"))
+        try await run.tmux.send("s")
+        try await run.tmux.send("Escape")
+        screen = try await run.tmux.waitFor("the opencode-router filter, no search") {
+            $0.contains("service opencode-router") && !$0.contains("search \"")
+        }
+        #expect(screen.contains("opencode-router | opencode-router health on http://127.0.0.1:"))
         try await run.quit(with: "C-c")
     }
 
