@@ -211,8 +211,9 @@ struct HostStartOutcomeTests {
     func stopWhileStarting() async throws {
         try await fixture.withHost(environment: ["FAKE_OPENWORK_START_DELAY_MS": "600000"]) { context in
             let start = Task { await context.failure("host.start", ["workspace": .string(fixture.workspace)]) }
-            // Until openwork-server runs (and cannot be ready for ten minutes).
-            let running = try await FakeOpenCode.eventually(within: .seconds(60)) {
+            // Until openwork-server runs (and cannot be ready for ten minutes); a hang deadline: it takes a second,
+            // and over a minute in the whole suite on a machine loaded beyond its cores.
+            let running = try await FakeOpenCode.eventually(within: .seconds(300)) {
                 let status = try await context.call("host.status")
                 return status["state"] == "starting" && HostOperationsFixture.pids(status)["openwork-server"] != nil
             }
