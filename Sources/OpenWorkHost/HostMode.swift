@@ -74,7 +74,11 @@ public actor HostMode {
         try await engine.takeOwnership()
         _ = try await engine.add(path: settings.workspace, name: nil, cwd: nil)
         _ = try await engine.activate(settings.workspace, cwd: nil)
+        await engine.setHotReload(
+            enabled: settings.hotReload.enabled, debounce: .milliseconds(settings.hotReload.debounceMs),
+            cooldown: .milliseconds(settings.hotReload.cooldownMs))
         try await engine.waitUntilReady()
+        try await engine.pin(settings.workspace)
         let opencode = await engine.supervisor.snapshot
         guard let opencodeURL = opencode.endpoint?.baseURL else {
             throw OpenWorkError(.opencodeUnavailable, "opencode stopped being ready during host start")

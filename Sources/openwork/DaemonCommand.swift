@@ -58,6 +58,7 @@ extension DaemonCommand {
                 throw ExitCode(1)
             }
             engine.approvals = try ApprovalsCommand.settings(serve.approvals, environment)
+            engine.lifecycle = try serve.lifecycle.settings(environment)
             var daemon = Daemon.Configuration(engine: engine)
             daemon.host = serve.host
             daemon.settings = serve.running(environment, approvals: engine.approvals)

@@ -8,6 +8,13 @@ public struct WorkspaceView: Sendable, Hashable {
     public var workspace: Workspace
     /// The running opencode holds an instance for its directory (it was used since its last disposal).
     public var warm: Bool
+    /// The leases held on its instance now.
+    public var leases: [InstanceLease] = []
+    /// Its instance as the lifecycle sees it (busy, idle time, pending reload, watcher): filled by `list` and `info`
+    /// only (`nil` there when it is cold).
+    public var instance: InstanceState?
+    /// Whether ``instance`` was looked at (`list`, `info`).
+    public var detailed = false
 }
 
 /// What a registry change left: the workspace it concerned, whether it created it, and the active one after it.
