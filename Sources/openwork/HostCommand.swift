@@ -67,7 +67,7 @@ struct HostOptions: ParsableArguments {
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Reload an instance when its workspace's configuration changes (default: $OPENWORK_OPENCODE_HOT_RELOAD, else yes).")
+        help: "Reload the instance when its configuration changes (default: $OPENWORK_OPENCODE_HOT_RELOAD, else yes).")
     var opencodeHotReload: Bool?
 
     @Option(help: "Hot-reload debounce in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_DEBOUNCE_MS, else 700).")
