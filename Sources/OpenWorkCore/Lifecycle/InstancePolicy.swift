@@ -37,6 +37,13 @@ public struct InstancePolicy: Sendable {
         public var since: Instant
         /// `instance.reload_pending` was published for it.
         public var announced = false
+
+        public init(reason: ReloadReason, paths: [String], since: Instant, announced: Bool = false) {
+            self.reason = reason
+            self.paths = paths
+            self.since = since
+            self.announced = announced
+        }
     }
 
     /// A warm instance.
