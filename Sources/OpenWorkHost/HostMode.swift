@@ -128,6 +128,7 @@ public actor HostMode {
         await router?.stop()
         await server?.stop()
         await engine.supervisor.stop()
+        await engine.endHostLifecycle(settings.workspace)
         // Drained, not cancelled: the `service.exited` events of this stop are republished before it returns.
         finishWatching?()
         finishWatching = nil

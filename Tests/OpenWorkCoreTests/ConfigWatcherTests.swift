@@ -89,6 +89,31 @@ import Testing
         #expect(watcher.drain(at: .now).isEmpty)
     }
 
+    @Test func aWorkspaceWhoseWatchesCannotAllBeAddedIsPolledInstead() async throws {
+        let root = try TemporaryDirectory("config-watcher-budget")
+        try write("x", to: root.appending(".opencode/skills/x/SKILL.md"))
+        var settings = LifecycleSettings()
+        settings.watchBudget = 2  // the root and .opencode; not skills nor skills/x
+        settings.pollInterval = .milliseconds(20)
+        let watcher = ConfigWatcher(settings: settings)
+        watcher.watch("ws", root: root.path, at: .now)
+        #expect(watcher.mode(of: "ws") == .poll)
+        // Its watches were given back: another workspace fits in the budget.
+        let other = try TemporaryDirectory("config-watcher-budget-other")
+        watcher.watch("other", root: other.path, at: .now)
+        #if os(Linux)
+            #expect(watcher.mode(of: "other") == .inotify)
+        #endif
+        try write("changed", to: root.appending(".opencode/skills/x/SKILL.md"))
+        let deadline = ContinuousClock.now + .seconds(20)
+        var seen: [String] = []
+        while ContinuousClock.now < deadline, !seen.contains(".opencode/skills/x/SKILL.md") {
+            for change in watcher.drain(at: .now) where change.id == "ws" { seen += change.paths }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(seen.contains(".opencode/skills/x/SKILL.md"))
+    }
+
     @Test func relativePathsOfAncestorsCountTheLevels() {
         #expect(ConfigWatcher.relative("/r/a/b/opencode.json", to: "/r/a/b") == "opencode.json")
         #expect(ConfigWatcher.relative("/r/a/opencode.json", to: "/r/a/b") == "../opencode.json")

@@ -140,13 +140,13 @@ extension Engine {
                     metadata: ["workspaceId": "\(id)"])
             }
             await disposeWarm(id)
-            if policy.pinned.contains(id) { await rewarm(id) }
             var fields: [String: JSONValue] = [
                 "workspaceId": .string(id), "reason": .string(pending.reason.rawValue),
                 "paths": .array(pending.paths.map(JSONValue.string)), "deferredMs": .integer(deferred.milliseconds),
             ]
             if forced { fields["forced"] = true }
             events.publish("instance.reloaded", fields)
+            if policy.pinned.contains(id) { await rewarm(id) }
         case .evict(let id, let reason, let idle):
             await disposeWarm(id)
             events.publish(
@@ -193,6 +193,14 @@ extension Engine {
         let workspace = try await registry.workspace(reference, cwd: nil)
         policy.pinned.insert(workspace.id)
         _ = try await path(workspace.id, cwd: nil)
+    }
+
+    /// Host mode ended in a serving engine: its workspace is no longer pinned, and hot reload is as the engine
+    /// was configured again.
+    public func endHostLifecycle(_ reference: String) async {
+        if let workspace = try? await registry.workspace(reference, cwd: nil) { policy.pinned.remove(workspace.id) }
+        let configured = configuration.lifecycle
+        setHotReload(enabled: configured.hotReload, debounce: configured.debounce, cooldown: configured.cooldown)
     }
 
     // MARK: busy

@@ -24,6 +24,8 @@ enum ConfigFiles {
     static let maximumFiles = 4_096
     /// Larger files are compared by size and modification time only.
     static let maximumHashedBytes = 8 << 20
+    /// At most this much is read per workspace and look; the files beyond it are compared by size and time.
+    static let maximumHashedTotal = 32 << 20
 
     /// The directories above `root` up to its git worktree root (the first with a `.git`), nearest first, with
     /// their prefix relative to `root` (`../`, `../../`…); none when `root` is not inside a git worktree, or is
@@ -77,8 +79,9 @@ enum ConfigFiles {
     /// the same bytes changes nothing.
     static func contents(of root: String) -> [String: UInt64] {
         var result: [String: UInt64] = [:]
+        var budget = maximumHashedTotal
         for (path, relative) in files(of: root) {
-            result[relative] = hash(path)
+            result[relative] = hash(path, budget: &budget)
         }
         return result
     }
@@ -138,16 +141,18 @@ enum ConfigFiles {
         }
     }
 
-    /// FNV-1a over the contents; the size and modification time for a file too large to read.
-    private static func hash(_ path: String) -> UInt64 {
+    /// FNV-1a over the contents; the size and modification time for a file too large to read, or beyond `budget`
+    /// (the bytes still to read for this look).
+    private static func hash(_ path: String, budget: inout Int) -> UInt64 {
         var info = stat()
         guard stat(path, &info) == 0 else { return 0 }
-        guard Int(info.st_size) <= maximumHashedBytes else {
+        guard Int(info.st_size) <= min(maximumHashedBytes, budget) else {
             return UInt64(bitPattern: Int64(info.st_size)) &* 31 &+ UInt64(bitPattern: modified(info))
         }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return 0 }
         defer { close(descriptor) }
+        budget -= Int(info.st_size)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in FileIO.readAll(descriptor, limit: maximumHashedBytes) ?? [] {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3

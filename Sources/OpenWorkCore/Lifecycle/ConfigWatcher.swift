@@ -2,7 +2,7 @@
 /// or by polling their stamps (size, modification time, inode) every ``LifecycleSettings/pollInterval``.
 ///
 /// Polling is chosen per workspace, automatically, when inotify cannot be used for it (no inotify, or a watch
-/// cannot be added: the per-user limit is reached), or for every workspace with
+/// cannot be added: the per-user limit or ``LifecycleSettings/watchBudget`` is reached), or for every workspace with
 /// `OPENWORK_OPENCODE_HOT_RELOAD_WATCHER=poll`. It never blocks: ``drain(at:)`` reads what is pending and returns.
 /// It says which files *may* have changed; whether their contents did is the engine's check.
 ///
@@ -24,6 +24,7 @@ final class ConfigWatcher {
 
     private let forcePolling: Bool
     private let pollInterval: Duration
+    private let watchBudget: Int
     private var inotify: Inotify?
     private var inotifyFailed = false
     private var watched: [String: Watched] = [:]
@@ -33,6 +34,7 @@ final class ConfigWatcher {
     init(settings: LifecycleSettings) {
         forcePolling = settings.watcher == .poll
         pollInterval = settings.pollInterval
+        watchBudget = settings.watchBudget
     }
 
     /// How a workspace is watched (`nil`: it is not).
@@ -101,7 +103,8 @@ final class ConfigWatcher {
         }
         guard let inotify else { return false }
         for path in ConfigFiles.directories(of: root) {
-            guard let descriptor = inotify.add(path) else {
+            let known = directories.values.contains { $0.path == path }
+            guard known || directories.count < watchBudget, let descriptor = inotify.add(path) else {
                 // A directory removed meanwhile is no reason to poll; anything else (ENOSPC: the limit) is.
                 if !ConfigFiles.isDirectory(path) { continue }
                 return false

@@ -29,6 +29,10 @@ public struct LifecycleSettings: Sendable, Hashable {
     public var pollInterval: Duration = .milliseconds(500)
     /// How long a busy instance is taken as busy before it is asked again.
     public var busyRecheck: Duration = .milliseconds(250)
+    /// The most inotify watches the engine adds (directories, all workspaces together), well under the usual
+    /// per-user limit (8192 on older kernels) so that the user's editors keep theirs; beyond it a workspace is
+    /// polled.
+    public var watchBudget = 4_096
 
     public static let defaultIdleTTL: Duration = .seconds(900)
 
