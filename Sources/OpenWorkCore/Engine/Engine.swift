@@ -156,6 +156,12 @@ public actor Engine {
         opencodeConfiguration = opencode
         readyDeadline = configuration.readyDeadline
         policy = InstancePolicy(settings: configuration.lifecycle)
+        do {
+            // The commands check their variables; host mode's engine takes them as they are.
+            _ = try LifecycleSettings.resolve(.init(), environment: configuration.environment)
+        } catch {
+            logger.warning("\(error.message): the instance lifecycle settings keep their defaults")
+        }
         watcher = ConfigWatcher(settings: configuration.lifecycle)
         var settingsError: OpenWorkError?
         var settings = configuration.sidecars
