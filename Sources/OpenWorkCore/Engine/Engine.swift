@@ -23,6 +23,9 @@ public import OpenWorkSystem
 /// for the rest of the engine's life, terminates an opencode left behind by an engine that died, and starts
 /// one. Another process that needs opencode meanwhile gets `data_dir_locked`.
 ///
+/// Instances are evicted when idle, capped, leased and hot-reloaded by ``InstancePolicy``'s decisions, carried out
+/// by a loop that lives as long as the engine (`Engine+Lifecycle.swift`); busy work is never cut off.
+///
 /// Its answers are typed values (``WorkspaceView``, ``WorkspacePath``, ``OpenCodeStatus``, ``EngineHealth``…); it
 /// builds no wire shapes (``Operations`` does). A routed request asks the supervisor once, for a ready child, whose
 /// pid also tells which workspaces are warm.
@@ -276,6 +279,10 @@ public actor Engine {
             version: OpenWorkVersion.current, pid: getpid(), startedAt: startedAt,
             uptime: ContinuousClock.now - started,
             dataDirectory: configuration.dataDirectory.path, opencode: await opencodeStatus(),
-            activeID: state?.activeID, workspaceCount: state?.workspaces.count ?? 0)
+            activeID: state?.activeID, workspaceCount: state?.workspaces.count ?? 0,
+            instances: InstanceSummary(
+                settings: policy.settings, warm: policy.warm.count,
+                leases: policy.leases.values.filter { $0.expires > .now }.count,
+                pendingReloads: policy.warm.values.filter { $0.pending != nil }.count))
     }
 }

@@ -64,6 +64,16 @@ public struct EngineHealth: Sendable, Hashable {
     /// `nil` also when the registry could not be read.
     public var activeID: String?
     public var workspaceCount: Int
+    /// The instance lifecycle: its settings and how many instances are warm, leased, waiting for a reload.
+    public var instances: InstanceSummary
+}
+
+/// The instance lifecycle at a glance, for `health`.
+public struct InstanceSummary: Sendable, Hashable {
+    public var settings: LifecycleSettings
+    public var warm: Int
+    public var leases: Int
+    public var pendingReloads: Int
 }
 
 /// The supervised opencode: the supervisor's snapshot, and where the binary came from (`nil` until resolved).
