@@ -82,7 +82,7 @@ extension Engine {
     /// The lifecycle settings in force.
     public var lifecycleSettings: LifecycleSettings { policy.settings }
 
-    /// One pass of the loop (also run by tests through the loop itself).
+    /// One pass of the loop: nothing to do (no hop anywhere) while no instance is warm and no lease is held.
     func lifecycleTick() async {
         guard !policy.warm.isEmpty || !policy.leases.isEmpty else { return }
         if !policy.warm.isEmpty {

@@ -31,6 +31,8 @@
         private static let closeOnExec: Int32 = 0o2_000_000
 
         private let descriptor: Int32
+        /// Reused by every ``read()``: it runs on each lifecycle tick.
+        private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
         /// `nil` when inotify cannot be used (not supported, or the per-user instance limit is reached).
         init?() {
@@ -57,7 +59,6 @@
         /// Every event queued now.
         func read() -> [Event] {
             var events: [Event] = []
-            var buffer = [UInt8](repeating: 0, count: 64 << 10)
             while true {
                 let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
                 guard count > 0 else {
