@@ -54,7 +54,9 @@ extension Operations {
                 description: """
                     `state` is `reloaded` (disposed: the next use boots it with the current configuration), \
                     `pending` (busy or leased: `instance.reload_pending` now, `instance.reloaded` when done; a busy \
-                    one waits at most `--reload-defer-max`) or `cold` (no instance: nothing to reload).
+                    one waits at most `--reload-defer-max`) or `cold` (no instance: nothing to reload). With \
+                    `pending`, `busy` says it was found busy (a leased instance is not asked) and `leased` that a \
+                    lease holds it.
                     """,
                 params: [referenceParameter, cwdParameter],
                 result: RPCResultDescription(
