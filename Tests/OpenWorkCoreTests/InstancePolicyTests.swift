@@ -229,6 +229,23 @@ import Testing
         #expect(policy.warm.isEmpty)
     }
 
+    @Test func nothingIsEvictedOrReloadedWithoutAnIdleAnswer() {
+        var policy = policy(ttl: .seconds(10), cap: 1)
+        policy.warmed("a", at: at(0))
+        // Asked at 9 s: not a candidate yet. Past its TTL by the time the answers are in: it waits.
+        #expect(policy.needsBusyAnswer(at: at(9_000)) == [])
+        #expect(policy.decide(at: at(10_500), answers: [:]) == [])
+        #expect(policy.warm["a"]?.lastUsed == at(0))
+        // b warmed while opencode was asked: over the cap, but unasked, so nothing is said or evicted yet.
+        policy.warmed("b", at: at(10_600))
+        #expect(policy.decide(at: at(10_700), answers: ["a": true]) == [])
+        #expect(policy.needsBusyAnswer(at: at(10_800)) == ["a", "b"])
+        #expect(policy.decide(at: at(10_800), answers: ["a": true, "b": true]) == [.overCapacity(warm: 2, cap: 1)])
+        policy.reloadRequested("b", reason: .manual, paths: [], at: at(11_000))
+        #expect(policy.decide(at: at(11_000), answers: [:]) == [])
+        #expect(policy.decide(at: at(11_000), answers: ["b": false]).count == 1)
+    }
+
     @Test func aCooledInstanceDropsItsPendingReload() {
         var policy = policy()
         policy.warmed("a", at: at(0))

@@ -118,9 +118,9 @@ extension Engine {
 
     /// Asks which candidates are busy, lets the policy decide and carries the decisions out.
     private func decideAndAct() async {
-        var busy = Set<String>()
-        for id in policy.needsBusyAnswer(at: .now) where await isBusy(id) { busy.insert(id) }
-        for action in policy.decide(at: .now, busy: busy) { await perform(action) }
+        var answers: [String: Bool] = [:]
+        for id in policy.needsBusyAnswer(at: .now) { answers[id] = await isBusy(id) }
+        for action in policy.decide(at: .now, answers: answers) { await perform(action) }
     }
 
     private func perform(_ action: InstancePolicy.Action) async {

@@ -193,17 +193,28 @@ public struct InstancePolicy: Sendable {
         }.keys.sorted()
     }
 
-    /// What to do now, given which warm instances are busy. A busy instance counts as used now. Whatever it
-    /// decides to reload or evict is cold from now on (``cooled(_:)`` is not needed for them).
+    /// What to do now, given which warm instances are busy, when every warm instance was asked (tests, and
+    /// callers that know them all).
     public mutating func decide(at now: Instant, busy: Set<String>) -> [Action] {
+        decide(at: now, answers: Dictionary(uniqueKeysWithValues: warm.keys.map { ($0, busy.contains($0)) }))
+    }
+
+    /// What to do now, given the busy answers (`true`: busy) of the instances ``needsBusyAnswer(at:)`` named. A
+    /// busy instance counts as used now. Nothing is reloaded or evicted without an answer saying it is idle: an
+    /// instance that became a candidate after the question (warmed, or past its TTL, while opencode was being
+    /// asked) waits for the next round. Whatever it decides to reload or evict is cold from now on
+    /// (``cooled(_:)`` is not needed for them).
+    public mutating func decide(at now: Instant, answers: [String: Bool]) -> [Action] {
         var actions: [Action] = []
-        for id in busy where warm[id] != nil { warm[id]?.lastUsed = now }
+        func busy(_ id: String) -> Bool { answers[id] == true }
+        func idle(_ id: String) -> Bool { answers[id] == false }
+        for (id, isBusy) in answers where isBusy && warm[id] != nil { warm[id]?.lastUsed = now }
         for (id, entry) in warm.sorted(by: { $0.key < $1.key }) {
             guard var pending = entry.pending else { continue }
             let waited = now - pending.since
             let leased = isLeased(id, at: now)
-            let forced = !leased && busy.contains(id) && waited >= settings.reloadDeferMax
-            if leased || (busy.contains(id) && !forced) {
+            let forced = !leased && busy(id) && waited >= settings.reloadDeferMax
+            if leased || (busy(id) && !forced) {
                 if !pending.announced {
                     pending.announced = true
                     warm[id]?.pending = pending
@@ -211,13 +222,14 @@ public struct InstancePolicy: Sendable {
                 }
                 continue
             }
+            guard idle(id) || forced else { continue }
             actions.append(.reload(workspaceID: id, pending, deferred: waited, forced: forced))
             warm[id] = nil
             lastReload[id] = now
         }
         if let ttl = settings.idleTTL {
             for (id, entry) in warm.sorted(by: { $0.key < $1.key })
-            where now - entry.lastUsed >= ttl && entry.pending == nil && !busy.contains(id) && !isLeased(id, at: now)
+            where now - entry.lastUsed >= ttl && entry.pending == nil && idle(id) && !isLeased(id, at: now)
                 && !pinned.contains(id)
             {
                 actions.append(.evict(workspaceID: id, reason: .idle, idle: now - entry.lastUsed))
@@ -225,17 +237,21 @@ public struct InstancePolicy: Sendable {
             }
         }
         if let cap = settings.maxWarm, warm.count > cap {
-            let evictable = warm.filter { id, entry in
-                entry.pending == nil && !busy.contains(id) && !isLeased(id, at: now) && !pinned.contains(id)
-            }.sorted { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }
+            let movable = warm.filter { id, entry in
+                entry.pending == nil && !isLeased(id, at: now) && !pinned.contains(id)
+            }
+            let evictable = movable.filter { idle($0.key) }
+                .sorted { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) }
             for (id, entry) in evictable.prefix(warm.count - cap) {
                 actions.append(.evict(workspaceID: id, reason: .capacity, idle: now - entry.lastUsed))
                 warm[id] = nil
             }
-            if warm.count > cap, !overCapacity {
+            // Said only once every instance that could go was asked: an unasked one may go next round.
+            let unasked = movable.keys.contains { answers[$0] == nil && warm[$0] != nil }
+            if warm.count > cap, !overCapacity, !unasked {
                 actions.append(.overCapacity(warm: warm.count, cap: cap))
             }
-            overCapacity = warm.count > cap
+            overCapacity = warm.count > cap && (overCapacity || !unasked)
         } else {
             overCapacity = false
         }
