@@ -78,7 +78,7 @@ public actor HostMode {
             enabled: settings.hotReload.enabled, debounce: .milliseconds(settings.hotReload.debounceMs),
             cooldown: .milliseconds(settings.hotReload.cooldownMs))
         try await engine.waitUntilReady()
-        try await engine.pin(settings.workspace)
+        await engine.pin(settings.workspace)
         let opencode = await engine.supervisor.snapshot
         guard let opencodeURL = opencode.endpoint?.baseURL else {
             throw OpenWorkError(.opencodeUnavailable, "opencode stopped being ready during host start")

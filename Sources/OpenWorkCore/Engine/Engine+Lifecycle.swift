@@ -188,11 +188,19 @@ extension Engine {
     }
 
     /// Keeps a workspace's instance warm and watched for the engine's life (host mode's workspace, which
-    /// openwork-server uses directly, unseen): booted now, never evicted, booted again after each reload.
-    public func pin(_ reference: String) async throws(OpenWorkError) {
-        let workspace = try await registry.workspace(reference, cwd: nil)
-        policy.pinned.insert(workspace.id)
-        _ = try await path(workspace.id, cwd: nil)
+    /// openwork-server uses directly, unseen): booted now, never evicted, booted again after each reload. A
+    /// failure is logged, not thrown: host mode runs without it (the instance is then managed once a routed call
+    /// boots it).
+    public func pin(_ reference: String) async {
+        do {
+            let workspace = try await registry.workspace(reference, cwd: nil)
+            policy.pinned.insert(workspace.id)
+            _ = try await path(workspace.id, cwd: nil)
+        } catch {
+            configuration.logger.warning(
+                "could not boot the host workspace's instance: \(error.message)",
+                metadata: ["workspace": "\(reference)"])
+        }
     }
 
     /// Host mode ended in a serving engine: its workspace is no longer pinned, and hot reload is as the engine
