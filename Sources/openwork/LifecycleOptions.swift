@@ -3,7 +3,8 @@ import Foundation
 import OpenWorkCore
 import OpenWorkSystem
 
-/// Instance lifecycle flags of the serving commands (`daemon run|start`, `rpc`): idle eviction, the warm cap, hot
+/// Instance lifecycle flags of the serving commands (`daemon run|start|restart`, `rpc`; not of every command that may
+/// auto-start a daemon, whose parsing each nested option slows): idle eviction, the warm cap, hot
 /// reload. Each falls back to its `OPENWORK_*` variable, then to its default (``LifecycleSettings``).
 struct LifecycleOptions: ParsableArguments {
     @Option(

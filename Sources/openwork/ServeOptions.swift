@@ -38,7 +38,6 @@ struct ServeOptions: ParsableArguments {
     @OptionGroup var log: LogOptions
     @OptionGroup var sidecar: SidecarOptions
     @OptionGroup var approvals: ApprovalOptions
-    @OptionGroup var lifecycle: LifecycleOptions
 
     func validate() throws {
         _ = try openCodeSettings(ProcessInfo.processInfo.environment)
@@ -112,7 +111,6 @@ struct ServeOptions: ParsableArguments {
         for origin in cors { arguments += ["--cors", origin] }
         arguments += sidecar.arguments
         arguments += approvals.arguments
-        arguments += lifecycle.arguments
         return arguments + log.arguments
     }
 
