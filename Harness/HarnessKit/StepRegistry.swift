@@ -35,7 +35,7 @@ enum StepRegistry {
     static var families: [any StepFamily.Type] {
         [
             ExpectSteps.self, FileSteps.self, ProcessSteps.self, RPCSteps.self, EventSteps.self,
-            ControlPlaneSteps.self, PermissionSteps.self, QuestionSteps.self,
+            ControlPlaneSteps.self, PermissionSteps.self, QuestionSteps.self, PromptSteps.self,
         ]
     }
 

@@ -20,6 +20,11 @@ extension RESTRoute {
         RESTRoute("GET", "/workspaces/:id/path", "workspace.path", params: .object(query: ["cwd"])),
         RESTRoute("GET", "/workspaces/:id/connect", "workspace.connect", params: .object(query: ["cwd"])),
         RESTRoute("POST", "/instances/:id/dispose", "instance.dispose", params: .object(query: ["cwd"])),
+        RESTRoute("POST", "/instances/:id/reload", "instance.reload", params: .object(query: ["cwd"])),
+        RESTRoute(
+            "POST", "/instances/:id/lease", "instance.lease", params: .object(query: ["cwd"]), notes: "`{ttlMs}`"),
+        RESTRoute("POST", "/leases/:leaseId/renew", "instance.renew", params: .object(query: []), notes: "`{ttlMs?}`"),
+        RESTRoute("DELETE", "/leases/:leaseId", "instance.release", params: .object(query: [])),
         RESTRoute("GET", "/opencode", "opencode.status"),
         RESTRoute("POST", "/opencode/restart", "opencode.restart", params: .body, notes: "`{wait?}`"),
         RESTRoute(

@@ -74,7 +74,11 @@ public actor HostMode {
         try await engine.takeOwnership()
         _ = try await engine.add(path: settings.workspace, name: nil, cwd: nil)
         _ = try await engine.activate(settings.workspace, cwd: nil)
+        await engine.setHotReload(
+            enabled: settings.hotReload.enabled, debounce: .milliseconds(settings.hotReload.debounceMs),
+            cooldown: .milliseconds(settings.hotReload.cooldownMs))
         try await engine.waitUntilReady()
+        await engine.pin(settings.workspace)
         let opencode = await engine.supervisor.snapshot
         guard let opencodeURL = opencode.endpoint?.baseURL else {
             throw OpenWorkError(.opencodeUnavailable, "opencode stopped being ready during host start")
@@ -124,6 +128,7 @@ public actor HostMode {
         await router?.stop()
         await server?.stop()
         await engine.supervisor.stop()
+        await engine.endHostLifecycle(settings.workspace)
         // Drained, not cancelled: the `service.exited` events of this stop are republished before it returns.
         finishWatching?()
         finishWatching = nil

@@ -35,7 +35,7 @@ extension OpenWorkError.Code {
     /// them: the daemon's problem, not the caller's) 500.
     public var httpStatus: Int {
         switch self {
-        case .workspaceNotFound, .approvalNotFound: 404
+        case .workspaceNotFound, .approvalNotFound, .leaseNotFound: 404
         case .invalidPath, .invalidURL, .invalidName, .invalidSetting, .invalidApprovalSettings: 400
         case .dataDirLocked, .workspaceAmbiguous, .registryBusy, .hostAlreadyRunning, .hostStopped: 409
         case .sidecarManifestUnreachable: 502

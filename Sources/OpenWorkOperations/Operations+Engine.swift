@@ -114,7 +114,24 @@ extension EngineHealth {
             "ok": true, "version": .string(version), "pid": .integer(Int64(pid)), "startedAt": .integer(startedAt),
             "uptimeMs": .integer(uptime.milliseconds), "dataDir": .string(dataDirectory),
             "opencode": opencode.json(stderr: false), "activeId": activeID.map(JSONValue.string) ?? .null,
-            "workspaceCount": .integer(Int64(workspaceCount)),
+            "workspaceCount": .integer(Int64(workspaceCount)), "instances": instances.json,
+        ]
+    }
+}
+
+extension InstanceSummary {
+    /// `health.instances`.
+    var json: JSONValue {
+        [
+            "warm": .integer(Int64(warm)), "leases": .integer(Int64(leases)),
+            "pendingReloads": .integer(Int64(pendingReloads)),
+            "idleTtlMs": settings.idleTTL.map { .integer($0.milliseconds) } ?? .null,
+            "maxWarm": settings.maxWarm.map { .integer(Int64($0)) } ?? .null,
+            "reloadDeferMaxMs": .integer(settings.reloadDeferMax.milliseconds),
+            "hotReload": [
+                "enabled": .bool(settings.hotReload), "debounceMs": .integer(settings.debounce.milliseconds),
+                "cooldownMs": .integer(settings.cooldown.milliseconds), "watcher": .string(settings.watcher.rawValue),
+            ],
         ]
     }
 }

@@ -30,6 +30,19 @@ extension Operations {
             "baseUrl": ["type": "string"], "directory": ["type": "string"],
             "createdAt": ["type": "integer"], "lastUsedAt": ["type": "integer"],
             "warm": ["type": "boolean", "description": "opencode holds an instance for it now"],
+            "leases": ["type": "array", "items": leaseSchema, "description": "leases held on its instance now"],
+            "busy": [
+                "type": "boolean",
+                "description": "list/info: a session is not idle or an approval waits (warm instances only)",
+            ],
+            "idleMs": ["type": ["integer", "null"], "description": "list/info: since its instance was last used"],
+            "pendingReload": [
+                "type": ["object", "null"],
+                "description": "list/info: a reload waiting for it: {reason, paths, waitedMs}",
+            ],
+            "hotReload": [
+                "enum": ["inotify", "poll", .null], "description": "list/info: how its configuration is watched",
+            ],
         ],
     ]
 
@@ -152,10 +165,17 @@ extension Operations {
 // The wire shapes of the engine's workspace values.
 
 extension WorkspaceView {
-    /// The stored entry plus `warm`.
+    /// The stored entry plus `warm` and `leases`; in `list` and `info` also `busy`, `idleMs`, `pendingReload`
+    /// and `hotReload` (`false`/`null` when cold).
     var json: JSONValue {
         var json = workspace.json
         json["warm"] = .bool(warm)
+        json["leases"] = .array(leases.map(\.json))
+        if detailed {
+            let members =
+                instance?.members ?? ["busy": false, "idleMs": .null, "pendingReload": .null, "hotReload": .null]
+            for (key, value) in members { json[key] = value }
+        }
         return json
     }
 }

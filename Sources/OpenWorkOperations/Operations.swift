@@ -46,6 +46,9 @@ public enum Operations {
         for method in workspaceMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
             table.register(method)
         }
+        for method in instanceMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
+            table.register(method)
+        }
         for method in engineMethods(configuration.engine) { table.register(method) }
         for method in sidecarMethods(configuration.engine) { table.register(method) }
         for method in approvalMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {

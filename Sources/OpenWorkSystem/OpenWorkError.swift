@@ -45,6 +45,8 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible 
         /// to a manifest that was fetched and is wrong (`sidecar_manifest_invalid`).
         public static let sidecarManifestUnreachable = Code(rawValue: "sidecar_manifest_unreachable")
         public static let approvalNotFound = Code(rawValue: "approval_not_found")
+        /// No instance lease by that id: it expired, was released, or never was.
+        public static let leaseNotFound = Code(rawValue: "lease_not_found")
         public static let unauthorized = Code(rawValue: "unauthorized")
         public static let openworkServerUnreachable = Code(rawValue: "openwork_server_unreachable")
         public static let openworkServerFailed = Code(rawValue: "openwork_server_failed")

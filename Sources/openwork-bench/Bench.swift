@@ -18,7 +18,7 @@ import OpenWorkTesting
 struct Bench {
     static func main() async throws {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        let command = arguments.first.flatMap { ["soak", "suite"].contains($0) ? $0 : nil } ?? "suite"
+        let command = arguments.first.flatMap { ["soak", "suite", "lifecycle"].contains($0) ? $0 : nil } ?? "suite"
         if arguments.first == command { arguments.removeFirst() }
         let quick = arguments.contains("--quick")
         let cycles = value(after: "--cycles", in: arguments)
@@ -34,6 +34,8 @@ struct Bench {
             let outcome = try await SoakBench.run(options)
             print(SoakBench.report(outcome, options: options))
             if !outcome.passed { exit(1) }
+        case "lifecycle":
+            try await LifecycleBench.run(quick: quick)
         default:
             try await suite(quick: quick, openwork: openwork)
         }
@@ -59,6 +61,7 @@ struct Bench {
         try await http.shutdown()
         try await RegistryBench.run(quick: quick)
         try await EngineBench.run(quick: quick)
+        try await LifecycleBench.run(quick: quick)
     }
 
     static func value(after flag: String, in arguments: [String]) -> Int? {

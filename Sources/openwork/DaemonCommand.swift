@@ -39,6 +39,7 @@ extension DaemonCommand {
 
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
+        @OptionGroup var lifecycle: LifecycleOptions
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -58,6 +59,7 @@ extension DaemonCommand {
                 throw ExitCode(1)
             }
             engine.approvals = try ApprovalsCommand.settings(serve.approvals, environment)
+            engine.lifecycle = try lifecycle.settings(environment)
             var daemon = Daemon.Configuration(engine: engine)
             daemon.host = serve.host
             daemon.settings = serve.running(environment, approvals: engine.approvals)
@@ -93,11 +95,12 @@ extension DaemonCommand {
 
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
+        @OptionGroup var lifecycle: LifecycleOptions
 
         func run() async throws {
             let directory = common.dataDirectory
             try await CommandOutput.run(json: common.json) { () throws(OpenWorkError) in
-                let started = try await Self.start(serve, in: directory)
+                let started = try await Self.start(serve, lifecycle: lifecycle, in: directory)
                 var result = started.record.json
                 result["alreadyRunning"] = .bool(started.alreadyRunning)
                 if started.alreadyRunning {
@@ -113,10 +116,14 @@ extension DaemonCommand {
         }
 
         /// Starts `daemon run` with these options (or finds the daemon that runs).
-        static func start(_ serve: ServeOptions, in directory: DataDirectory) async throws(OpenWorkError)
-            -> DaemonLauncher.Started
+        /// `lifecycle`: only `daemon start|restart` take those flags (in the options of every command that may
+        /// start a daemon, they would slow the parsing of each; the variables reach an auto-started daemon).
+        static func start(_ serve: ServeOptions, lifecycle: LifecycleOptions? = nil, in directory: DataDirectory)
+            async throws(OpenWorkError) -> DaemonLauncher.Started
         {
-            try await start(arguments: serve.arguments, opencodeBin: serve.opencodeBin, in: directory)
+            try await start(
+                arguments: serve.arguments + (lifecycle?.arguments ?? []), opencodeBin: serve.opencodeBin,
+                in: directory)
         }
 
         /// Starts `daemon run --data-dir DIR arguments…` (the options of ``ServeOptions/arguments``; never a
@@ -176,6 +183,7 @@ extension DaemonCommand {
 
         @OptionGroup var common: DataDirOptions
         @OptionGroup var serve: ServeOptions
+        @OptionGroup var lifecycle: LifecycleOptions
 
         func run() async throws {
             let directory = common.dataDirectory
@@ -184,7 +192,7 @@ extension DaemonCommand {
                 if await DaemonClient(dataDirectory: directory).running() != nil {
                     stopped = try await DaemonLauncher.stop(dataDirectory: directory)
                 }
-                let started = try await Start.start(serve, in: directory)
+                let started = try await Start.start(serve, lifecycle: lifecycle, in: directory)
                 var result = started.record.json
                 result["alreadyRunning"] = .bool(started.alreadyRunning)
                 if let stopped { result["stoppedPid"] = .integer(Int64(stopped.pid)) }

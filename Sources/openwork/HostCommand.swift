@@ -66,7 +66,9 @@ struct HostOptions: ParsableArguments {
         help: "End the run when any service exits, as the anchor does (default: restart it).")
     var exitOnChildFailure: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Accepted for compatibility: hot reload lands with instance lifecycles.")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Reload the instance when its configuration changes (default: $OPENWORK_OPENCODE_HOT_RELOAD, else yes).")
     var opencodeHotReload: Bool?
 
     @Option(help: "Hot-reload debounce in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_DEBOUNCE_MS, else 700).")

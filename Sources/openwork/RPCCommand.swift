@@ -59,6 +59,7 @@ struct RPCCommand: AsyncParsableCommand {
 
     @OptionGroup var log: LogOptions
     @OptionGroup var approvals: ApprovalOptions
+    @OptionGroup var lifecycle: LifecycleOptions
 
     func validate() throws {
         guard !(connect && embedded) else { throw ValidationError("--connect and --embedded exclude each other") }
@@ -107,6 +108,7 @@ struct RPCCommand: AsyncParsableCommand {
             Self.fail(error)
         }
         engine.approvals = try ApprovalsCommand.settings(approvals, environment)
+        engine.lifecycle = try lifecycle.settings(environment)
         var server = StdioServer.Configuration()
         server.maximumLineBytes = maxLineBytes
         server.drainTimeout = .milliseconds(drainTimeoutMs)

@@ -173,6 +173,38 @@ struct ScenarioParserTests {
         }
     }
 
+    @Test("prompt and abort: a session made busy in a directory and its turn ended, the fake required")
+    func promptStep() throws {
+        let scenario = try ScenarioParser.parse(
+            """
+            # requires: fake
+            start
+            prompt $S $WORK/a keep   it busy
+            abort $S $WORK/a
+            """, file: "ok.scenario")
+        let prompt = try #require(scenario.steps[1].action as? PromptStep)
+        #expect(prompt.variable == "S")
+        #expect(prompt.directory.text == "$WORK/a")
+        #expect(prompt.text.text == "keep it busy")
+        let abort = try #require(scenario.steps[2].action as? AbortStep)
+        #expect(abort.variable == "S")
+        for (text, message) in [
+            ("start\nprompt $S $WORK/a hi", "requires: fake"),
+            ("# requires: fake\nstart\nprompt S $WORK/a hi", "prompt wants $NAME DIRECTORY TEXT"),
+            ("# requires: fake\nstart\nprompt $S $WORK/a", "prompt wants $NAME DIRECTORY TEXT"),
+            ("# requires: fake\nprompt $S $WORK/a hi", "before `start`"),
+            ("# requires: fake\nstart\nabort $S $WORK/a", "abort: $S is not defined"),
+            ("# requires: fake\nstart\nprompt $S $WORK/a hi\nabort $S", "abort wants $NAME DIRECTORY"),
+        ] {
+            do {
+                _ = try ScenarioParser.parse(text, file: "bad.scenario")
+                Issue.record("parsed: \(text)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
     @Test("durations and signals")
     func durationsAndSignals() {
         #expect(ScenarioParser.parseDuration("500ms") == .milliseconds(500))

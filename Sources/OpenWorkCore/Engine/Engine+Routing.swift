@@ -89,6 +89,7 @@ extension Engine {
             return WorkspaceConnection(workspace: workspace, baseURL: workspace.baseURL, directory: workspace.directory)
         }
         let endpoint = try await readyChild(within: readyDeadline).endpoint
+        instanceUsed(workspace.id)
         let login = WorkspaceConnection.Login(
             username: endpoint.username ?? "opencode", password: endpoint.password ?? "",
             authFile: configuration.dataDirectory.path + "/openwork-orchestrator-auth.json")
@@ -130,9 +131,12 @@ extension Engine {
                 let result = try await request(child.endpoint, workspace.path)
                 if markWarm, warm[workspace.id] != child.pid {
                     warm[workspace.id] = child.pid
+                    instanceCreated(id: workspace.id, directory: workspace.path)
                     events.publish(
                         "instance.created",
                         ["workspaceId": .string(workspace.id), "directory": .string(workspace.path)])
+                } else if markWarm {
+                    instanceUsed(workspace.id)
                 }
                 return (result, child.pid)
             } catch {

@@ -20,17 +20,27 @@ extension Engine {
     public func list() async throws(OpenWorkError) -> WorkspaceList {
         let state = try await registry.state()
         let pid = await servingPID()
-        return WorkspaceList(
-            activeID: state.activeID, workspaces: state.workspaces.map { view($0, servedBy: pid) })
+        var views: [WorkspaceView] = []
+        for workspace in state.workspaces { views.append(await detailed(view(workspace, servedBy: pid))) }
+        return WorkspaceList(activeID: state.activeID, workspaces: views)
     }
 
     public func info(_ reference: String, cwd: String?) async throws(OpenWorkError) -> WorkspaceView {
         let workspace = try await registry.workspace(reference, cwd: cwd)
-        return view(workspace, servedBy: await servingPID())
+        return await detailed(view(workspace, servedBy: await servingPID()))
+    }
+
+    /// The view plus what the lifecycle knows of its instance (busy asked of opencode when it is warm).
+    private func detailed(_ view: WorkspaceView) async -> WorkspaceView {
+        var view = view
+        view.detailed = true
+        if view.warm { view.instance = await instanceState(view.workspace.id) }
+        return view
     }
 
     public func activate(_ reference: String, cwd: String?) async throws(OpenWorkError) -> WorkspaceChange {
         let change = try await registry.activate(reference, cwd: cwd)
+        instanceUsed(change.workspace.id)
         events.publish("workspace.switched", ["workspaceId": .string(change.workspace.id)])
         return await changed(change)
     }
@@ -52,6 +62,7 @@ extension Engine {
         let now = await supervisor.snapshot
         guard now.pid == pid, let endpoint = now.endpoint else {
             warm[workspace.id] = nil
+            instanceGone(workspace.id)
             return
         }
         do {
@@ -60,6 +71,7 @@ extension Engine {
             forgetInstance(of: workspace)
         } catch {
             warm[workspace.id] = nil
+            instanceGone(workspace.id)
             configuration.logger.warning(
                 "could not dispose the instance of a removed workspace: \(error.description)",
                 metadata: ["workspaceId": "\(workspace.id)"])
@@ -68,9 +80,14 @@ extension Engine {
 
     /// Forgets that opencode holds an instance for `workspace`, announcing `instance.disposed` if it did.
     func forgetInstance(of workspace: Workspace) {
-        guard warm.removeValue(forKey: workspace.id) != nil else { return }
-        events.publish(
-            "instance.disposed", ["workspaceId": .string(workspace.id), "directory": .string(workspace.path)])
+        forgetInstance(workspace.id, directory: workspace.path)
+    }
+
+    /// Forgets that opencode holds an instance for workspace `id`, announcing `instance.disposed` if it did.
+    func forgetInstance(_ id: String, directory: String) {
+        instanceGone(id)
+        guard warm.removeValue(forKey: id) != nil else { return }
+        events.publish("instance.disposed", ["workspaceId": .string(id), "directory": .string(directory)])
     }
 
     private func changed(_ change: Registry.Change) async -> WorkspaceChange {
@@ -81,7 +98,8 @@ extension Engine {
 
     /// The stored entry plus `warm`: whether the opencode with `pid` (the one serving now) holds an instance for it.
     func view(_ workspace: Workspace, servedBy pid: Int32?) -> WorkspaceView {
-        WorkspaceView(workspace: workspace, warm: pid != nil && warm[workspace.id] == pid)
+        WorkspaceView(
+            workspace: workspace, warm: pid != nil && warm[workspace.id] == pid, leases: leases(of: workspace.id))
     }
 
     /// The pid of the opencode running now; asked of the supervisor only when some workspace is warm.

@@ -23,6 +23,9 @@ public import OpenWorkSystem
 /// for the rest of the engine's life, terminates an opencode left behind by an engine that died, and starts
 /// one. Another process that needs opencode meanwhile gets `data_dir_locked`.
 ///
+/// Instances are evicted when idle, capped, leased and hot-reloaded by ``InstancePolicy``'s decisions, carried out
+/// by a loop that lives as long as the engine (`Engine+Lifecycle.swift`); busy work is never cut off.
+///
 /// Its answers are typed values (``WorkspaceView``, ``WorkspacePath``, ``OpenCodeStatus``, ``EngineHealth``…); it
 /// builds no wire shapes (``Operations`` does). A routed request asks the supervisor once, for a ready child, whose
 /// pid also tells which workspaces are warm.
@@ -48,10 +51,14 @@ public actor Engine {
         public var logger = Logger(label: "openwork.engine")
         /// How opencode's permission requests and questions are answered (`--approval`, `--approval-timeout`).
         public var approvals = ApprovalSettings()
+        /// Idle eviction, the warm cap and hot reload; from the environment's `OPENWORK_*` variables by default
+        /// (their defaults when one is invalid: the commands check them first).
+        public var lifecycle: LifecycleSettings
 
         public init(dataDirectory: DataDirectory, environment: [String: String]) {
             self.dataDirectory = dataDirectory
             self.environment = environment
+            lifecycle = (try? LifecycleSettings.resolve(.init(), environment: environment)) ?? LifecycleSettings()
         }
 
         /// When a binary was named by path (`--opencode-bin`, `OPENWORK_OPENCODE_BIN`), it must be an executable
@@ -111,6 +118,18 @@ public actor Engine {
     let opencodeConfiguration: OpenCodeService.Configuration
     /// How long a call waits for opencode to become ready: the configured deadline, or host mode's.
     var readyDeadline: Duration
+    /// Eviction and reload decisions (see ``InstancePolicy``); the engine carries them out.
+    var policy: InstancePolicy
+    /// Watches the configuration of each warm workspace while hot reload is on.
+    let watcher: ConfigWatcher
+    /// The directory of each workspace the policy knows warm.
+    var warmPaths: [String: String] = [:]
+    /// Each watched workspace's configuration as its instance read it (``ConfigFiles/contents(of:)``).
+    var baselines: [String: [String: UInt64]] = [:]
+    /// Instances found busy, and until when that answer stands.
+    var busyUntil: [String: ContinuousClock.Instant] = [:]
+    /// The loop that carries out the policy (``runLifecycle()``), for the engine's life.
+    var lifecycleLoop: Task<Void, Never>?
 
     private init(_ configuration: Configuration) throws(OpenWorkError) {
         var configuration = configuration
@@ -139,6 +158,14 @@ public actor Engine {
         configuration.tuneSupervisor(&opencode)
         opencodeConfiguration = opencode
         readyDeadline = configuration.readyDeadline
+        policy = InstancePolicy(settings: configuration.lifecycle)
+        do {
+            // The commands check their variables; host mode's engine takes them as they are.
+            _ = try LifecycleSettings.resolve(.init(), environment: configuration.environment)
+        } catch {
+            logger.warning("\(error.message): the instance lifecycle settings keep their defaults")
+        }
+        watcher = ConfigWatcher(settings: configuration.lifecycle)
         var settingsError: OpenWorkError?
         var settings = configuration.sidecars
         if settings == nil {
@@ -174,6 +201,7 @@ public actor Engine {
     ) async throws -> T {
         let engine = try Engine(configuration)
         await engine.approvals.start()
+        await engine.startLifecycle()
         do {
             let result = try await body(engine)
             await engine.shutdown()
@@ -193,7 +221,8 @@ public actor Engine {
                 .warning
             case "opencode.ready", "opencode.starting", "opencode.restarting": .info
             case "service.exited": fields["stopping"] == true ? .info : .warning
-            case "service.failed": .warning
+            case "service.failed", "instance.over_capacity": .warning
+            case "instance.reloaded": fields["forced"] == true ? .warning : .info
             case "service.ready", "service.starting", "service.restarting": .info
             default: type.hasPrefix("workspace.") || type.hasPrefix("instance.") ? .info : .debug
             }
@@ -207,6 +236,7 @@ public actor Engine {
 
     /// Stops opencode and writes pending bookkeeping. Idempotent.
     public func shutdown() async {
+        await stopLifecycle()
         await approvals.stop()
         await supervisor.stop()
         await registry.flushUses()
@@ -249,6 +279,10 @@ public actor Engine {
             version: OpenWorkVersion.current, pid: getpid(), startedAt: startedAt,
             uptime: ContinuousClock.now - started,
             dataDirectory: configuration.dataDirectory.path, opencode: await opencodeStatus(),
-            activeID: state?.activeID, workspaceCount: state?.workspaces.count ?? 0)
+            activeID: state?.activeID, workspaceCount: state?.workspaces.count ?? 0,
+            instances: InstanceSummary(
+                settings: policy.settings, warm: policy.warm.count,
+                leases: policy.leases.values.filter { $0.expires > .now }.count,
+                pendingReloads: policy.warm.values.filter { $0.pending != nil }.count))
     }
 }

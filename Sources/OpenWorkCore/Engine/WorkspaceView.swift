@@ -8,6 +8,13 @@ public struct WorkspaceView: Sendable, Hashable {
     public var workspace: Workspace
     /// The running opencode holds an instance for its directory (it was used since its last disposal).
     public var warm: Bool
+    /// The leases held on its instance now.
+    public var leases: [InstanceLease] = []
+    /// Its instance as the lifecycle sees it (busy, idle time, pending reload, watcher): filled by `list` and `info`
+    /// only (`nil` there when it is cold).
+    public var instance: InstanceState?
+    /// Whether ``instance`` was looked at (`list`, `info`).
+    public var detailed = false
 }
 
 /// What a registry change left: the workspace it concerned, whether it created it, and the active one after it.
@@ -57,6 +64,16 @@ public struct EngineHealth: Sendable, Hashable {
     /// `nil` also when the registry could not be read.
     public var activeID: String?
     public var workspaceCount: Int
+    /// The instance lifecycle: its settings and how many instances are warm, leased, waiting for a reload.
+    public var instances: InstanceSummary
+}
+
+/// The instance lifecycle at a glance, for `health`.
+public struct InstanceSummary: Sendable, Hashable {
+    public var settings: LifecycleSettings
+    public var warm: Int
+    public var leases: Int
+    public var pendingReloads: Int
 }
 
 /// The supervised opencode: the supervisor's snapshot, and where the binary came from (`nil` until resolved).

@@ -54,6 +54,14 @@ public final class OpenCodeClient: Sendable {
         try await call(endpoint, .POST, "/instance/dispose", directory: directory, timeout: timeout) == .bool(true)
     }
 
+    /// `GET /session/status?directory=…` → `{sessionID: {type: "busy"|"retry"|…}}` for the sessions that are not
+    /// idle (`{}` when none).
+    public func sessionStatus(_ endpoint: OpenCodeEndpoint, directory: String, timeout: Duration)
+        async throws(Failure) -> JSONValue
+    {
+        try await call(endpoint, .GET, "/session/status", directory: directory, timeout: timeout)
+    }
+
     /// Any V1 route, for callers that need one not wrapped above.
     public func call(
         _ endpoint: OpenCodeEndpoint,
