@@ -153,7 +153,9 @@ struct EngineProcessTests {
     func firstNeed(_ binary: String) async throws -> (error: JSONValue, starts: Int) {
         let rpc = try RPCProcess(
             arguments: ["--data-dir", root.appending("data"), "--opencode-bin", binary],
-            environment: ["OPENWORK_OPENCODE_BACKOFF_FLOOR_MS": "20"])
+            // A minute before any second start: the answer after the first attempt (which takes milliseconds)
+            // can never be overtaken by a restart's `opencode.starting`, however loaded the machine.
+            environment: ["OPENWORK_OPENCODE_BACKOFF_FLOOR_MS": "60000"])
         _ = try await rpc.call("events.subscribe", ["types": ["opencode.starting"]])
         _ = try await rpc.call("workspace.add", ["path": .string(workspace)])
         try await rpc.send([
