@@ -232,7 +232,8 @@ public final class Dashboard: Sendable {
         model.view == .overview && model.services.contains { $0.state == .healthy || $0.state == .running }
     }
 
-    static func monotonic() -> UInt64 {
+    /// The clock of toasts (``DashboardModel/Event/toast(_:now:)``): monotonic nanoseconds.
+    public static func monotonic() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)

@@ -68,11 +68,7 @@ final class StandardErrorCapture: @unchecked Sendable {
     }
 
     static func record(_ line: String) -> LogLine {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return LogLine(
-            timeUnixNano: UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec), level: .warning, body: line,
-            component: "stderr")
+        LogLine(timeUnixNano: LogSettings.now(), level: .warning, body: line, component: "stderr")
     }
 
     /// Points descriptor 2 back where it was; the reader reads what is left and ends (waited for, 2 s at most).

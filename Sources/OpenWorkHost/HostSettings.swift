@@ -71,23 +71,11 @@ public struct HostSettings: Sendable {
             default: throw OpenWorkError(.invalidSetting, "\(name) must be true or false, not \"\(text)\"")
             }
         }
-        func number(_ flag: Int?, _ flagName: String, _ name: String, _ range: ClosedRange<Int>, default value: Int)
+        func number(_ flag: Int?, _ option: String, _ name: String, _ range: ClosedRange<Int>, default value: Int)
             throws(OpenWorkError) -> Int
         {
-            if let flag {
-                guard range.contains(flag) else {
-                    throw OpenWorkError(
-                        .invalidSetting, "\(flagName) must be from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return flag
-            }
-            guard let text = variable(name) else { return value }
-            guard let parsed = Int(text), range.contains(parsed) else {
-                throw OpenWorkError(
-                    .invalidSetting,
-                    "\(name) must be a number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
-            }
-            return parsed
+            try Setting.integer(flag: flag, option: option, variable: name, environment: environment, range: range)
+                ?? value
         }
 
         var secrets = secrets

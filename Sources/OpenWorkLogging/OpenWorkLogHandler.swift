@@ -93,7 +93,8 @@ public struct LogSettings: Sendable {
         }
     }
 
-    static func now() -> UInt64 {
+    /// Now, in Unix nanoseconds (the time of a record).
+    public static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)

@@ -44,6 +44,27 @@ public enum Setting {
         return value
     }
 
+    /// The flag when given (it must lie in `range`: `option` names it), else the variable when set (a whole
+    /// number in `range`), else nil.
+    public static func integer(
+        flag: Int?, option: String, variable: String, environment: [String: String], range: ClosedRange<Int>
+    ) throws(OpenWorkError) -> Int? {
+        if let flag {
+            guard range.contains(flag) else {
+                throw OpenWorkError(
+                    .invalidSetting, "\(option) must be from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return flag
+        }
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw OpenWorkError(
+                .invalidSetting,
+                "\(variable) must be a number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+        }
+        return value
+    }
+
     /// The flag when given, else the variable when set and not empty, else the default.
     public static func string(flag: String?, variable: String, environment: [String: String]) -> String? {
         if let flag { return flag }

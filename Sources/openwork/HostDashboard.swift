@@ -93,7 +93,8 @@ final class HostDashboard: Sendable {
                     do throws(OpenWorkError) {
                         try await host.restart(service: service)
                     } catch {
-                        dashboard.post(.toast("Cannot restart \(service): \(error.message)", now: Self.monotonic()))
+                        dashboard.post(
+                            .toast("Cannot restart \(service): \(error.message)", now: Dashboard.monotonic()))
                     }
                 case .copy:
                     break
@@ -168,11 +169,5 @@ final class HostDashboard: Sendable {
     static func lastLines(_ model: DashboardModel, count: Int) -> [String] {
         let lines = model.logs.enumerated().map(\.line)
         return lines.suffix(count).map { $0.pretty() }
-    }
-
-    static func monotonic() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

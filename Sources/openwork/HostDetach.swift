@@ -66,30 +66,28 @@ enum HostDetach {
     ) async throws(OpenWorkError) {
         let environment = ProcessInfo.processInfo.environment
         let directory = common.dataDirectory
-        do {
-            let given = ServeOptions.given(
-                opencodeBin: options.opencodeBin, approvals: options.approvals, environment)
-            let arguments = daemonArguments(options, environment: environment)
-            let answer = try await DaemonCall.call(
-                directory, "host.start", params,
-                given: given,
-                start: { () throws(OpenWorkError) in
-                    try await DaemonCommand.Start.start(
-                        arguments: arguments, opencodeBin: options.opencodeBin, in: directory)
-                },
-                timeout: (settings.startupTimeout + .seconds(5)) * 3 + .seconds(60))
-            if let warnings = answer["warnings"]?.arrayValue, !common.json {
-                SettingsWarnings.write(warnings.compactMap(\.stringValue))
-            }
-            if common.json {
-                var members = answer.objectValue ?? [:]
-                members["ok"] = true
-                members["detached"] = true
-                _ = FileIO.writeAll(1, Array(((try? JSONValue.object(members).serialized(.compact)) ?? "{}").utf8))
-                _ = FileIO.writeAll(1, Array("\n".utf8))
-            } else {
-                print(HostConnection.detachSummary(answer).joined(separator: "\n"))
-            }
+        let given = ServeOptions.given(
+            opencodeBin: options.opencodeBin, approvals: options.approvals, environment)
+        let arguments = daemonArguments(options, environment: environment)
+        let answer = try await DaemonCall.call(
+            directory, "host.start", params,
+            given: given,
+            start: { () throws(OpenWorkError) in
+                try await DaemonCommand.Start.start(
+                    arguments: arguments, opencodeBin: options.opencodeBin, in: directory)
+            },
+            timeout: (settings.startupTimeout + .seconds(5)) * 3 + .seconds(60))
+        if let warnings = answer["warnings"]?.arrayValue, !common.json {
+            SettingsWarnings.write(warnings.compactMap(\.stringValue))
+        }
+        if common.json {
+            var members = answer.objectValue ?? [:]
+            members["ok"] = true
+            members["detached"] = true
+            _ = FileIO.writeAll(1, Array(((try? JSONValue.object(members).serialized(.compact)) ?? "{}").utf8))
+            _ = FileIO.writeAll(1, Array("\n".utf8))
+        } else {
+            print(HostConnection.detachSummary(answer).joined(separator: "\n"))
         }
     }
 

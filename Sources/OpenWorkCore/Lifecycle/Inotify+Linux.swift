@@ -1,3 +1,14 @@
+/// One change an ``Inotify`` descriptor reported (the same shape on every platform).
+struct InotifyEvent {
+    var descriptor: Int32
+    var name: String
+    var isDirectory: Bool
+    /// The watch was removed (its directory is gone).
+    var ignored: Bool
+    /// The kernel's queue overflowed: events were lost.
+    var overflow: Bool
+}
+
 #if canImport(Glibc)
     import Glibc
 
@@ -5,15 +16,7 @@
     ///
     /// Watches directories for entries created, deleted, moved, written or modified. ``read()`` never blocks.
     final class Inotify {
-        struct Event {
-            var descriptor: Int32
-            var name: String
-            var isDirectory: Bool
-            /// The watch was removed (its directory is gone).
-            var ignored: Bool
-            /// The kernel's queue overflowed: events were lost.
-            var overflow: Bool
-        }
+        typealias Event = InotifyEvent
 
         // The <sys/inotify.h> values (stable kernel ABI), spelled out: some are not imported as constants.
         private static let modify: UInt32 = 0x2
@@ -89,13 +92,7 @@
 #else
     /// No inotify here: every workspace is polled.
     final class Inotify {
-        struct Event {
-            var descriptor: Int32
-            var name: String
-            var isDirectory: Bool
-            var ignored: Bool
-            var overflow: Bool
-        }
+        typealias Event = InotifyEvent
 
         init?() { return nil }
         func add(_ path: String) -> Int32? { nil }

@@ -75,20 +75,7 @@ public struct LifecycleSettings: Sendable, Hashable {
         func number(_ flag: Int?, _ option: String, _ name: String, _ range: ClosedRange<Int>)
             throws(OpenWorkError) -> Int?
         {
-            if let flag {
-                guard range.contains(flag) else {
-                    throw OpenWorkError(
-                        .invalidSetting, "\(option) must be from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return flag
-            }
-            guard let text = variable(name) else { return nil }
-            guard let value = Int(text), range.contains(value) else {
-                throw OpenWorkError(
-                    .invalidSetting,
-                    "\(name) must be a number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
-            }
-            return value
+            try Setting.integer(flag: flag, option: option, variable: name, environment: environment, range: range)
         }
         var settings = Self()
         if let ttl = try duration(flags.idleTTL, "--instance-idle-ttl", "OPENWORK_INSTANCE_IDLE_TTL") {
