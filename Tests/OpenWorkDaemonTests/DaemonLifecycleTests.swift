@@ -282,8 +282,11 @@ struct DaemonStartLockedTests {
                 )
                 _ = try await rpc.readLine(within: .seconds(15))
             }
+            // The launcher waits out this deadline once its daemon has lost the lock (another daemon could still
+            // come to serve), so it is short; but the daemon must first get as far as the lock, which took over
+            // 1.5 s on a loaded machine: 15 s, ten times that.
             let started = try await fixture.json(
-                ["daemon", "start"], extraEnvironment: ["OPENWORK_DAEMON_START_TIMEOUT_MS": "1500"])
+                ["daemon", "start"], extraEnvironment: ["OPENWORK_DAEMON_START_TIMEOUT_MS": "15000"])
             #expect(started.exit.code == 1)
             #expect(started.value["kind"] == "data_dir_locked")
             #expect(fixture.daemonProcesses.isEmpty)
