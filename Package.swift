@@ -85,9 +85,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OpenWorkSandbox",
+            dependencies: ["OpenWorkSystem", "OpenWorkJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OpenWorkHost",
             dependencies: [
-                "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
+                "OpenWorkSandbox", "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -221,6 +226,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenWorkSandboxTests",
+            dependencies: ["OpenWorkSandbox", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

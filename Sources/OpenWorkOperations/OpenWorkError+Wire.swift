@@ -23,7 +23,7 @@ extension OpenWorkError.Code {
             .sidecarVersionMismatch, .sidecarExternalRefused, .sidecarArchiveUnsafe, .sidecarManifestUnreachable:
             -32_007
         case .serviceStartFailed, .serviceUnavailable, .serviceVerificationFailed, .hostCheckFailed,
-            .hostAlreadyRunning, .hostStopped:
+            .hostAlreadyRunning, .hostStopped, .sandboxMountRefused, .sandboxUnavailable:
             -32_008
         default: -32_000
         }
@@ -36,11 +36,13 @@ extension OpenWorkError.Code {
     public var httpStatus: Int {
         switch self {
         case .workspaceNotFound, .approvalNotFound, .leaseNotFound: 404
-        case .invalidPath, .invalidURL, .invalidName, .invalidSetting, .invalidApprovalSettings: 400
+        case .invalidPath, .invalidURL, .invalidName, .invalidSetting, .invalidApprovalSettings,
+            .sandboxMountRefused:
+            400
         case .dataDirLocked, .workspaceAmbiguous, .registryBusy, .hostAlreadyRunning, .hostStopped: 409
         case .sidecarManifestUnreachable: 502
         case .opencodeUnavailable, .opencodeStartFailed, .opencodeRequestFailed, .opencodeNotFound: 503
-        case .serviceStartFailed, .serviceUnavailable: 503
+        case .serviceStartFailed, .serviceUnavailable, .sandboxUnavailable: 503
         case .methodNotFound: 404
         case .invalidParams, .invalidRequest, .parseError: 400
         default: 500

@@ -68,6 +68,10 @@ public struct OpenWorkError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let hostAlreadyRunning = Code(rawValue: "host_already_running")
         /// Host mode was stopped (`host.stop`) while it was starting: the start's caller gets this.
         public static let hostStopped = Code(rawValue: "host_stopped")
+        /// Sandbox mode: an extra mount the allowlist refuses (`details.rule` names the rule).
+        public static let sandboxMountRefused = Code(rawValue: "sandbox_mount_refused")
+        /// Sandbox mode: the backend asked for cannot run here (missing executable, wrong platform).
+        public static let sandboxUnavailable = Code(rawValue: "sandbox_unavailable")
 
         public var description: String { rawValue }
     }
