@@ -92,7 +92,8 @@ let package = Package(
         .target(
             name: "OpenWorkHost",
             dependencies: [
-                "OpenWorkSandbox", "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars", "OpenWorkJSON",
+                "OpenWorkSandbox", "OpenWorkCore", "OpenWorkSystem", "OpenWorkLogging", "OpenWorkSidecars",
+                "OpenWorkJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -152,6 +153,7 @@ let package = Package(
                 "OpenWorkHost",
                 "OpenWorkJSON",
                 "OpenWorkRPC",
+                "OpenWorkSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -236,7 +238,8 @@ let package = Package(
         .testTarget(
             name: "OpenWorkHostTests",
             dependencies: [
-                "OpenWorkHost", "OpenWorkCore", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting", "openwork",
+                "OpenWorkHost", "OpenWorkClient", "OpenWorkCore", "OpenWorkSystem", "OpenWorkJSON", "OpenWorkTesting",
+                "openwork",
                 "fake-opencode", "fake-openwork-server", "fake-opencode-router",
             ],
             swiftSettings: swiftSettings

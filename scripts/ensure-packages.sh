@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system packages the build needs are installed: libjansson (JSON), zlib (sidecar archives) and
-# ncurses (the host-mode dashboard); with --tests also tmux (the dashboard's end-to-end tests drive a terminal).
+# ncurses (the host-mode dashboard); with --tests also tmux (the dashboard's end-to-end tests drive a terminal)
+# and, on Linux, bubblewrap (the sandbox's end-to-end tests run host mode under bwrap).
 # Installs what is missing with apt-get when we are root (or have passwordless sudo), otherwise stops with the
 # exact command to run.
 set -euo pipefail
@@ -17,6 +18,7 @@ missing=()
 { darwin || [ -f /usr/include/zlib.h ] || has_pkg zlib; } || missing+=(zlib1g-dev)
 { darwin || [ -f /usr/include/ncursesw/ncurses.h ] || has_pkg ncursesw; } || missing+=(libncurses-dev)
 if $want_tmux && ! command -v tmux >/dev/null; then missing+=(tmux); fi
+if $want_tmux && ! darwin && ! command -v bwrap >/dev/null; then missing+=(bubblewrap); fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -23,6 +23,8 @@ public struct HostConnection: Sendable, Equatable {
     public var secrets: HostSecrets
     public var ownerToken: String?
     public var routerURL: String?
+    /// `{backend, reason, …}` of ``HostSandbox/json``.
+    public var sandbox: JSONValue
 
     public init(
         runID: String,
@@ -41,7 +43,8 @@ public struct HostConnection: Sendable, Equatable {
         openworkVersion: String?,
         secrets: HostSecrets,
         ownerToken: String?,
-        routerURL: String?
+        routerURL: String?,
+        sandbox: JSONValue = ["backend": "none", "reason": "sandbox off (--sandbox none)"]
     ) {
         self.runID = runID
         self.workspace = workspace
@@ -60,6 +63,7 @@ public struct HostConnection: Sendable, Equatable {
         self.secrets = secrets
         self.ownerToken = ownerToken
         self.routerURL = routerURL
+        self.sandbox = sandbox
     }
 
     /// opencode reached through openwork-server, as remote clients do.
@@ -94,6 +98,7 @@ public struct HostConnection: Sendable, Equatable {
             ],
             "router": routerURL.map { ["healthUrl": .string($0)] } ?? .null,
             "diagnostics": ["cliVersion": .string(OpenWorkVersion.current)],
+            "sandbox": sandbox,
         ]
     }
 
@@ -126,6 +131,9 @@ public struct HostConnection: Sendable, Equatable {
             issued("OpenWork host admin token", secrets.hostToken),
         ]
         if let routerURL { lines.append("opencode-router health: \(routerURL)") }
+        if let backend = sandbox["backend"]?.stringValue, backend != "none" {
+            lines.append("Sandbox: \(backend) (\(sandbox["reason"]?.stringValue ?? ""))")
+        }
         lines.append("Attach: \(attachCommand(showSecrets: showSecrets))")
         if !showSecrets {
             lines.append("Use --json only when you explicitly need raw credentials in command output.")

@@ -6,7 +6,7 @@ import OpenWorkSystem
 extension HostController {
     /// `host.status`: whether a run exists (`state`: `stopped`, `starting`, `running`, `stopping`), its run id,
     /// workspace and uptime, each service (`service, state, pid, url, port, healthy, restarts, lastExit, startedAt,
-    /// uptimeMs`), how to reach it (the anchor's `--json` object, its credentials `null` unless `includeSecrets`;
+    /// uptimeMs`), where they run (`sandbox`: `{backend, reason, …}`), how to reach it (the anchor's `--json` object, its credentials `null` unless `includeSecrets`;
     /// URLs and the owner token as they are now: a restarted openwork-server may have a new port and token), and
     /// `lastEnd` when the last run ended on its own.
     public func status(includeSecrets: Bool = false) async -> JSONValue {
@@ -30,6 +30,7 @@ extension HostController {
                 "workspace": .string(run.settings.workspace), "startedAt": .integer(run.startedAt),
                 "uptimeMs": .integer((ContinuousClock.now - run.started).milliseconds),
                 "services": .array(services), "connection": connection.json(includeSecrets: includeSecrets),
+                "sandbox": connection.sandbox,
                 "logs": .object(run.logs.paths.mapValues(JSONValue.string)), "lastEnd": .null,
             ]
         }

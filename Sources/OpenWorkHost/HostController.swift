@@ -70,7 +70,7 @@ public actor HostController {
         let watcher = Task { [events = engine.events.subscribe()] in
             await self.watch(events, runID: settings.runID, settings: settings)
         }
-        let (engine, directory) = (engine, dataDirectory.path)
+        let (engine, directory, dataDirectory, environment) = (engine, dataDirectory.path, dataDirectory, environment)
         let task = Task { () async -> Outcome in
             let binaries: HostMode.Binaries
             do throws(OpenWorkError) {
@@ -82,12 +82,14 @@ public actor HostController {
                 return Outcome(result: .failure(HostController.stoppedWhileStarting), touched: false)
             }
             do throws(OpenWorkError) {
+                let sandbox = try await HostSandbox.prepare(
+                    settings, dataDirectory: dataDirectory, environment: environment)
                 await engine.reconfigureOpenCode(
                     { opencode in
-                        settings.configureOpenCode(&opencode, dataDirectory: directory)
+                        settings.configureOpenCode(&opencode, dataDirectory: directory, sandbox: sandbox)
                         opencode.onOutputLine = { line in logs.write("opencode", line) }
                     }, readyDeadline: settings.startupTimeout + .seconds(5))
-                let connection = try await host.start(binaries: binaries)
+                let connection = try await host.start(binaries: binaries, sandbox: sandbox)
                 if check || checkEvents { try await HostChecks(connection: connection).run(events: checkEvents) }
                 return Outcome(result: .success(connection), touched: true)
             } catch {

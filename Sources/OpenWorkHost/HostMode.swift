@@ -36,6 +36,11 @@ public actor HostMode {
     }
 
     public let settings: HostSettings
+    /// Where the services run (``HostSandbox/none``: on the host), from ``start(binaries:sandbox:)``.
+    public private(set) var sandbox = HostSandbox.none
+    /// The last stop asked for: see ``stop()``.
+    var stopping: Task<Void, Never>?
+    var sandboxFinished = false
     let engine: Engine
     let environment: [String: String]
     let dataDirectory: String
@@ -66,8 +71,13 @@ public actor HostMode {
     }
 
     /// Starts everything in the anchor's order and returns the connection details once every required service
-    /// is ready. Throws the first failure (the caller stops what was started with ``stop()``).
-    public func start(binaries: Binaries) async throws(OpenWorkError) -> HostConnection {
+    /// is ready. Throws the first failure (the caller stops what was started with ``stop()``). The engine's
+    /// opencode must already be configured for `sandbox` (``HostSettings/configureOpenCode(_:dataDirectory:sandbox:)``);
+    /// ``stop()`` finishes it.
+    public func start(binaries: Binaries, sandbox: HostSandbox = .none) async throws(OpenWorkError)
+        -> HostConnection
+    {
+        self.sandbox = sandbox
         let (events, finish) = engine.events.subscription()
         finishWatching = finish
         watcher = Task { await self.watch(events) }
@@ -91,7 +101,12 @@ public actor HostMode {
         let output = onOutput
         serverConfiguration.onOutputLine = { line in output("openwork-server", line) }
         serverConfiguration.onVerified = { token, version in await self.verified(token: token, version: version) }
-        let server = Supervisor(serverConfiguration.description(), events: engine.events)
+        if let ports = sandbox.ports { serverConfiguration.port = ports.openwork }
+        if let host = sandbox.bindHost { serverConfiguration.host = host }
+        var serverDescription = serverConfiguration.description()
+        serverDescription.launch = sandbox.launch(service: "openwork-server")
+        serverDescription.beforeStop = sandbox.beforeStop(service: "openwork-server")
+        let server = Supervisor(serverDescription, events: engine.events)
         self.server = server
         let serverReady = try await server.readyEndpoint(within: settings.startupTimeout + .seconds(5))
         var routerURL: String?
@@ -101,7 +116,14 @@ public actor HostMode {
                 dataDirectory: dataDirectory)
             routerConfiguration.owner = dataDirectory
             routerConfiguration.onOutputLine = { line in output("opencode-router", line) }
-            let router = Supervisor(routerConfiguration.description(), events: engine.events)
+            if let ports = sandbox.ports { routerConfiguration.healthPort = ports.router }
+            var routerDescription = routerConfiguration.description()
+            routerDescription.launch = sandbox.launch(
+                service: "opencode-router",
+                writable: [routerConfiguration.childEnvironment["OPENCODE_ROUTER_DATA_DIR"]]
+                    .compactMap { $0 })
+            routerDescription.beforeStop = sandbox.beforeStop(service: "opencode-router")
+            let router = Supervisor(routerDescription, events: engine.events)
             self.router = router
             do {
                 routerURL = try await router.readyEndpoint(within: settings.startupTimeout + .seconds(5)).endpoint
@@ -123,12 +145,29 @@ public actor HostMode {
         return nil
     }
 
-    /// Stops the router, openwork-server, then opencode (each group TERM → grace → KILL).
+    /// Stops the router, openwork-server, then opencode (each group TERM → grace → KILL), then the sandbox. Stops
+    /// run one after the other: a second caller (a signal's handler and the run's end both stop) waits for the
+    /// stop under way, then stops whatever a start still going on made meanwhile; nobody goes on (e.g. to shut
+    /// the engine down) while an ordered stop is under way.
     public func stop() async {
+        let previous = stopping
+        let task = Task {
+            await previous?.value
+            await self.stopInOrder()
+        }
+        stopping = task
+        await task.value
+    }
+
+    private func stopInOrder() async {
         await router?.stop()
         await server?.stop()
         await engine.supervisor.stop()
         await engine.endHostLifecycle(settings.workspace)
+        if !sandboxFinished {
+            sandboxFinished = true
+            await sandbox.finish()
+        }
         // Drained, not cancelled: the `service.exited` events of this stop are republished before it returns.
         finishWatching?()
         finishWatching = nil
@@ -170,6 +209,7 @@ public actor HostMode {
         }
         return [
             "runId": .string(settings.runID), "workspace": .string(settings.workspace), "services": .array(services),
+            "sandbox": sandbox.json,
         ]
     }
 
@@ -193,7 +233,7 @@ public actor HostMode {
             opencodeURL: opencodeURL, opencodePort: port(opencodeURL), opencodeVersion: nil,
             hotReload: settings.hotReload, openworkURL: openworkURL, openworkConnectURL: connectURL,
             openworkHost: settings.openworkHost, openworkPort: port(openworkURL), openworkVersion: openworkVersion,
-            secrets: settings.secrets, ownerToken: ownerToken, routerURL: routerURL)
+            secrets: settings.secrets, ownerToken: ownerToken, routerURL: routerURL, sandbox: sandbox.json)
     }
 
     // MARK: Events

@@ -1,6 +1,7 @@
 public import OpenWorkCore
 import OpenWorkJSON
 public import OpenWorkLogging
+public import OpenWorkSandbox
 public import OpenWorkSystem
 
 /// Everything host mode runs with, resolved from the flags and the environment (a flag wins, then the variable,
@@ -27,6 +28,12 @@ public struct HostSettings: Sendable {
         public var hotReload: Bool?
         public var hotReloadDebounceMs: Int?
         public var hotReloadCooldownMs: Int?
+        public var sandbox: String?
+        public var sandboxImage: String?
+        public var sandboxPersistDir: String?
+        public var sandboxMounts: [String] = []
+        /// The allowlist file (`host.start`'s, as the caller resolved it); `nil`: `OPENWORK_SANDBOX_MOUNT_ALLOWLIST`.
+        public var sandboxMountAllowlist: String?
 
         public init() {}
     }
@@ -55,6 +62,8 @@ public struct HostSettings: Sendable {
     public var exitOnChildFailure: Bool
     public var hotReload: HostHotReload
     public var secrets: HostSecrets
+    /// `--sandbox*`, `OPENWORK_SANDBOX*`: what is asked (``HostSandbox/prepare`` decides).
+    public var sandbox: SandboxSettings = SandboxSettings()
 
     public static let defaultStartupTimeout: Duration = .seconds(60)
 
@@ -108,7 +117,7 @@ public struct HostSettings: Sendable {
         }
         let startup = try number(
             flags.startupTimeoutSeconds, "--startup-timeout", "OPENWORK_STARTUP_TIMEOUT", 1...3_600, default: 60)
-        return HostSettings(
+        var settings = HostSettings(
             workspace: workspace,
             runID: flags.runID ?? variable("OPENWORK_RUN_ID") ?? LogSettings.newRunID(),
             approvals: approvals,
@@ -132,6 +141,12 @@ public struct HostSettings: Sendable {
                     "OPENWORK_OPENCODE_HOT_RELOAD_COOLDOWN_MS", 0...600_000, default: 1_500)
             ),
             secrets: secrets)
+        settings.sandbox = SandboxSettings.resolve(
+            sandbox: flags.sandbox, image: flags.sandboxImage, persistDirectory: flags.sandboxPersistDir,
+            mounts: flags.sandboxMounts, environment: environment)
+        settings.sandbox.workingDirectory = workingDirectory
+        if let allowlist = flags.sandboxMountAllowlist { settings.sandbox.allowlistPath = allowlist }
+        return settings
     }
 
     /// openwork-server's bind address: loopback unless `--remote-access`.

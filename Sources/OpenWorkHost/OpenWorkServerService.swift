@@ -29,17 +29,22 @@ public enum OpenWorkServerService {
         /// Called with the owner token minted after each successful verification.
         public var onVerified: @Sendable (_ ownerToken: String, _ version: String?) async -> Void = { _, _ in }
         public var logger = Logger(label: "openwork.host")
+        /// `--host` and `--port`: the settings' (a container's own when sandboxed).
+        public var host: String
+        public var port: Int
 
         public init(executable: String, settings: HostSettings, opencodeURL: String, environment: [String: String]) {
             self.executable = executable
             self.settings = settings
+            self.host = settings.openworkHost
+            self.port = settings.openworkPort
             self.opencodeURL = opencodeURL
             self.environment = environment
         }
 
         public var arguments: [String] {
             var arguments = [
-                "--host", settings.openworkHost, "--port", String(settings.openworkPort), "--workspace",
+                "--host", host, "--port", String(port), "--workspace",
                 settings.workspace, "--approval", settings.approvals.mode.rawValue,
             ]
             if let timeout = settings.approvals.timeout {

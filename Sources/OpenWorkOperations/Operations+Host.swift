@@ -32,6 +32,11 @@ extension Operations {
         var check: Bool?
         var checkEvents: Bool?
         var includeSecrets: Bool?
+        var sandbox: String?
+        var sandboxImage: String?
+        var sandboxPersistDir: String?
+        var sandboxMounts: [String]?
+        var sandboxMountAllowlist: String?
 
         var flags: HostSettings.Flags {
             var flags = HostSettings.Flags()
@@ -52,6 +57,11 @@ extension Operations {
             flags.hotReload = hotReload
             flags.hotReloadDebounceMs = hotReloadDebounceMs
             flags.hotReloadCooldownMs = hotReloadCooldownMs
+            flags.sandbox = sandbox
+            flags.sandboxImage = sandboxImage
+            flags.sandboxPersistDir = sandboxPersistDir
+            flags.sandboxMounts = sandboxMounts ?? []
+            flags.sandboxMountAllowlist = sandboxMountAllowlist
             return flags
         }
     }
@@ -95,6 +105,16 @@ extension Operations {
             flag("check", "run the anchor's checks once started; a failure stops everything (host_check_failed)"),
             flag("checkEvents", "like check, and require an event from opencode's event stream"),
             flag("includeSecrets", "answer with the credentials (default: every credential is null)"),
+            .string(
+                "sandbox", "where the services run: none (default), auto, bwrap, docker, podman, container",
+                required: false),
+            .string("sandboxImage", "the containers' image (default debian:bookworm-slim)", required: false),
+            .string("sandboxPersistDir", "mounted at /persist, the services' HOME", required: false),
+            RPCParameter(
+                "sandboxMounts", "extra mounts, hostPath:subpath[:ro|rw], each allowed by the allowlist",
+                schema: ["type": "array", "items": ["type": "string"]], required: false),
+            .string(
+                "sandboxMountAllowlist", "the allowlist file (default: the serving process's)", required: false),
         ]
     }()
 

@@ -6,6 +6,7 @@ import OpenWorkDashboard
 import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkLogging
+import OpenWorkSandbox
 import OpenWorkSidecars
 import OpenWorkSystem
 import Synchronization
@@ -77,6 +78,31 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Hot-reload cooldown in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_COOLDOWN_MS, else 1500).")
     var opencodeHotReloadCooldownMs: Int?
 
+    @Option(
+        help: """
+            Where the services run: none (default), auto, bwrap, docker, podman or container (Apple's, macOS on \
+            Apple silicon). auto picks container, docker, podman, then bwrap (default: $OPENWORK_SANDBOX).
+            """)
+    var sandbox: String?
+
+    @Option(help: "The containers' image (default: $OPENWORK_SANDBOX_IMAGE, else debian:bookworm-slim).")
+    var sandboxImage: String?
+
+    @Option(
+        help: """
+            The directory mounted at /persist, the services' HOME (default: $OPENWORK_SANDBOX_PERSIST_DIR, else \
+            <data-dir>/sandbox/persist).
+            """)
+    var sandboxPersistDir: String?
+
+    @Option(
+        help: """
+            An extra mount, hostPath:subpath[:ro|rw], at /workspace/extra/<subpath> (repeatable; default: \
+            $OPENWORK_SANDBOX_MOUNTS). Refused unless ~/.config/openwork/sandbox-mount-allowlist.json (or \
+            $OPENWORK_SANDBOX_MOUNT_ALLOWLIST) allows it.
+            """)
+    var sandboxMount: [String] = []
+
     @Flag(help: "After start-up, run the anchor's checks, then stop; exit 0 when they pass, 1 otherwise.")
     var check = false
 
@@ -124,6 +150,10 @@ struct HostOptions: ParsableArguments {
         flags.hotReload = opencodeHotReload
         flags.hotReloadDebounceMs = opencodeHotReloadDebounceMs
         flags.hotReloadCooldownMs = opencodeHotReloadCooldownMs
+        flags.sandbox = sandbox
+        flags.sandboxImage = sandboxImage
+        flags.sandboxPersistDir = sandboxPersistDir
+        flags.sandboxMounts = sandboxMount
         return flags
     }
 }
@@ -299,7 +329,14 @@ struct HostRunner {
             var outcome = Outcome()
             do throws(OpenWorkError) {
                 let binaries = try await HostMode.Binaries.resolve(engine.sidecars, settings: settings)
-                let connection = try await host.start(binaries: binaries)
+                let sandbox = try await HostSandbox.prepare(
+                    settings, dataDirectory: DataDirectory(path: dataDirectory), environment: environment)
+                if sandbox.choice.backend != .none {
+                    await engine.reconfigureOpenCode({ opencode in
+                        settings.configureOpenCode(&opencode, dataDirectory: dataDirectory, sandbox: sandbox)
+                    })
+                }
+                let connection = try await host.start(binaries: binaries, sandbox: sandbox)
                 outcome.connection = connection
                 if let dashboard {
                     dashboard.started(connection)

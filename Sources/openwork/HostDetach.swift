@@ -4,6 +4,7 @@ import OpenWorkClient
 import OpenWorkCore
 import OpenWorkHost
 import OpenWorkJSON
+import OpenWorkSandbox
 import OpenWorkSystem
 
 /// `openwork start|serve --detach`: host mode handed to the daemon of the data directory (started when none
@@ -117,6 +118,17 @@ enum HostDetach {
             "includeSecrets": .bool(includeSecrets),
         ]
         if let timeout = settings.approvals.timeout { params["approvalTimeoutMs"] = .integer(timeout.milliseconds) }
+        let sandbox = settings.sandbox
+        params["sandbox"] = .string(sandbox.requested)
+        params["sandboxImage"] = .string(sandbox.image)
+        if let persist = sandbox.persistDirectory { params["sandboxPersistDir"] = .string(persist) }
+        if !sandbox.mounts.isEmpty {
+            params["sandboxMounts"] = .array(sandbox.mounts.map(JSONValue.string))
+            params["sandboxMountAllowlist"] = .string(
+                MountAllowlist.path(
+                    override: sandbox.allowlistPath, home: environment["HOME"] ?? "/",
+                    workingDirectory: sandbox.workingDirectory))
+        }
         if let level = settings.opencodeLogLevel { params["opencodeLogLevel"] = .string(level) }
         // opencode's credentials only when this command was given them ($OPENWORK_OPENCODE_USERNAME/PASSWORD);
         // else the daemon makes its own. They travel in the body, never on an argv.

@@ -37,12 +37,12 @@ struct OpenWorkVariablesTests {
 
     @Test func unknownVariablesAreReportedAndKnownOnesAreNot() {
         let environment = [
-            "OPENWORK_DATA_DIR": "/d", "OPENWORK_SANDBOX": "docker", "OPENWORK_OPENCODE_HOST": "0.0.0.0",
+            "OPENWORK_DATA_DIR": "/d", "OPENWORK_SANDBOX_NETWORK": "none", "OPENWORK_OPENCODE_HOST": "0.0.0.0",
             "OPENWORK_TOKEN": "x", "OPENWORK_BENCH_SOAK_MARKER": "1", "HOME": "/root",
         ]
         #expect(
             OpenWorkVariables.ignored(in: environment) == [
-                "OPENWORK_OPENCODE_HOST", "OPENWORK_SANDBOX", "OPENWORK_TOKEN",
+                "OPENWORK_OPENCODE_HOST", "OPENWORK_SANDBOX_NETWORK", "OPENWORK_TOKEN",
             ])
         let warnings = OpenWorkVariables.warnings(for: environment)
         #expect(warnings.count == 3)

@@ -32,12 +32,14 @@ struct HostRunTests {
         }
     }
 
-    /// Starts `openwork serve` with the fakes and `arguments` (in `reusing`'s directories when given).
-    static func serve(_ arguments: [String], environment extra: [String: String] = [:], reusing: Host? = nil) throws
-        -> Host
-    {
-        let data = try reusing?.data ?? TemporaryDirectory("host")
-        let workspace = try reusing?.workspace ?? data.makeDirectories("workspace")[0]
+    /// Starts `openwork serve` with the fakes and `arguments` (in `reusing`'s directories, or `directories`, when
+    /// given; the data directory is `data/data`).
+    static func serve(
+        _ arguments: [String], environment extra: [String: String] = [:], reusing: Host? = nil,
+        directories: (data: TemporaryDirectory, workspace: String)? = nil
+    ) throws -> Host {
+        let data = try directories?.data ?? reusing?.data ?? TemporaryDirectory("host")
+        let workspace = try directories?.workspace ?? reusing?.workspace ?? data.makeDirectories("workspace")[0]
         var environment = ProcessInfo.processInfo.environment.filter { key, _ in
             !key.hasPrefix("OPENWORK_") && !key.hasPrefix("FAKE_") && !key.hasPrefix("OPENCODE_")
         }

@@ -10,7 +10,11 @@ import OpenWorkJSON
 ///   and returns the request (`quiet: true`: queued without the event, as if asked while nobody listened);
 /// - `POST /__fake/question {directory, questions, sessionID?, tool?, quiet?}`: the same for a question request
 ///   (`question.asked`); every answer the fake then receives is listed in the state's `questionAnswers`;
-/// - `POST /__fake/drop-streams`: ends every `/global/event` stream (clients must reconnect).
+/// - `POST /__fake/drop-streams`: ends every `/global/event` stream (clients must reconnect);
+/// - `POST /__fake/fs {read?: [path], write?: [path]}`: tries to read each `read` path (a file's first bytes, a
+///   directory's entries) and to create each `write` file, and answers `{read: {path: result}, write: {path:
+///   result}, mountNamespace, pidNamespace}` where a result is `{ok: true}` or `{ok: false, error}` (the errno's
+///   text): what a sandbox lets this process see and change.
 struct Introspection: Sendable {
     let server: FakeServer
 
@@ -20,6 +24,15 @@ struct Introspection: Sendable {
             return .json(status: 200, await state())
         case .fakeDropStreams:
             return .json(status: 200, ["dropped": .integer(Int64(server.bus.endGlobalStreams()))])
+        case .fakeFileProbe:
+            do throws(Reply.Rejection) {
+                let body = try call.jsonObjectBody()
+                let reads = try Self.strings(body["read"], name: "read") ?? []
+                let writes = try Self.strings(body["write"], name: "write") ?? []
+                return .json(status: 200, SystemCalls.probe(reading: reads, writing: writes))
+            } catch {
+                return .badRequest(error, input: (try? JSONValue(parsing: call.body)) ?? .null)
+            }
         case .fakePermission, .fakeQuestion:
             do {
                 let body = try call.jsonObjectBody()

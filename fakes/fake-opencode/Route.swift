@@ -33,6 +33,7 @@ enum Route: Equatable, Sendable {
     case fakePermission
     case fakeQuestion
     case fakeDropStreams
+    case fakeFileProbe
 
     static func match(method: String, path: String) -> Route? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
@@ -108,6 +109,7 @@ enum Route: Equatable, Sendable {
         case ("POST", ["__fake", "permission"]): .fakePermission
         case ("POST", ["__fake", "question"]): .fakeQuestion
         case ("POST", ["__fake", "drop-streams"]): .fakeDropStreams
+        case ("POST", ["__fake", "fs"]): .fakeFileProbe
         default: nil
         }
     }
@@ -135,7 +137,7 @@ enum Route: Equatable, Sendable {
     /// Whether the route belongs to the fake's introspection API rather than to opencode's.
     var isIntrospection: Bool {
         switch self {
-        case .fakeState, .fakePermission, .fakeQuestion, .fakeDropStreams: true
+        case .fakeState, .fakePermission, .fakeQuestion, .fakeDropStreams, .fakeFileProbe: true
         default: false
         }
     }

@@ -30,7 +30,7 @@ struct Routes: Sendable {
             return .json(status: 200, merged)
         case .doc:
             return .json(status: 200, OpenAPIDocument.make())
-        case .fakeState, .fakePermission, .fakeQuestion, .fakeDropStreams:
+        case .fakeState, .fakePermission, .fakeQuestion, .fakeDropStreams, .fakeFileProbe:
             return await Introspection(server: server).reply(to: call, route: route)
         default:
             guard let directory else { return .unknownError("no directory for \(call.path)") }

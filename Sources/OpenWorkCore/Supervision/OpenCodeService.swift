@@ -25,6 +25,8 @@ public enum OpenCodeService {
         public var password: String = OpenCodeService.randomSecret()
         /// `--port`: 0 lets opencode choose (4096 when free, else any free port).
         public var port = 0
+        /// `--hostname`: loopback, unless it runs in a container (whose published port reaches every interface).
+        public var hostname = "127.0.0.1"
         /// More `serve` arguments: `--log-level L`, `--cors ORIGIN`… (never a secret).
         public var extraArguments: [String] = []
         /// Where opencode runs (host mode: the workspace); `nil`: this process's working directory.
@@ -38,6 +40,9 @@ public enum OpenCodeService {
         public var policy = RestartPolicy()
         /// Receives every line the child writes to stdout or stderr, as it arrives (e.g. to forward it to the log).
         public var onOutputLine: (@Sendable (String) -> Void)?
+        /// See ``ServiceDescription/launch`` and ``ServiceDescription/beforeStop`` (host mode's sandbox).
+        public var launch: @Sendable (LaunchCommand) -> LaunchCommand = { $0 }
+        public var beforeStop: (@Sendable (Duration) async -> Void)?
 
         public init(executable: String, environment: [String: String]) {
             self.executable = executable
@@ -55,7 +60,7 @@ public enum OpenCodeService {
             let versionTimeout = versionTimeout
             var service = ServiceDescription(
                 name: "opencode", executable: executable,
-                arguments: ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + extraArguments,
+                arguments: ["serve", "--hostname", hostname, "--port", String(port)] + extraArguments,
                 environment: environment.merging([
                     "OPENCODE_SERVER_USERNAME": username, "OPENCODE_SERVER_PASSWORD": password,
                 ]) { _, new in new },
@@ -80,6 +85,8 @@ public enum OpenCodeService {
             service.owner = owner
             service.policy = policy
             service.onOutputLine = onOutputLine
+            service.launch = launch
+            service.beforeStop = beforeStop
             return service
         }
     }

@@ -15,6 +15,24 @@ public struct ServiceEndpoint: Sendable, Hashable {
     }
 }
 
+/// The command a service's child is started with: what ``ServiceDescription`` names, or that wrapped by
+/// ``ServiceDescription/launch`` (host mode's sandbox runs it under bubblewrap or in a container).
+public struct LaunchCommand: Sendable, Hashable {
+    public var executable: String
+    public var arguments: [String]
+    public var environment: [String: String]
+    public var workingDirectory: String?
+
+    public init(
+        executable: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil
+    ) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+}
+
 /// A service the ``Supervisor`` keeps alive, as data: what to run, how to tell it is ready and healthy, when
 /// to restart it and how to stop it.
 ///
@@ -46,6 +64,12 @@ public struct ServiceDescription: Sendable {
     public var health = HealthProbe()
     public var policy = RestartPolicy()
     public var stop = StopSequence()
+    /// Turns the command (the owner mark already in its environment) into the one spawned; identity by default.
+    /// The child is still spawned in its own process group and stopped as ``stop`` says.
+    public var launch: @Sendable (LaunchCommand) -> LaunchCommand = { $0 }
+    /// Runs before a live child is signalled, given the grace it has (a container's `docker stop`, which stops
+    /// what the child's process group does not hold). It must end within about that grace.
+    public var beforeStop: (@Sendable (_ grace: Duration) async -> Void)?
     /// The codes of the errors callers get: the child ended before it was ready (and none of this executable
     /// ever was), and it cannot serve (not ready in time, or given up).
     public var startFailedCode: OpenWorkError.Code

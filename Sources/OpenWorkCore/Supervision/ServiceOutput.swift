@@ -26,11 +26,12 @@ public enum ServiceOutput {
         }
     }
 
-    /// The http(s) URL after `marker` in `line`, if the line is such a line.
+    /// The http(s) URL after `marker` in `line`, if the line is such a line. A wildcard bind (`0.0.0.0`, a
+    /// container's or `--remote-access`) is reached on loopback from here, so it is named `127.0.0.1`.
     public static func url(after marker: String, in line: String) -> String? {
         guard let range = line.range(of: marker) else { return nil }
         let url = String(line[range.upperBound...]).trimmingWhitespace
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else { return nil }
-        return url
+        return url.replacingOccurrences(of: "://0.0.0.0:", with: "://127.0.0.1:")
     }
 }

@@ -28,11 +28,15 @@ extension Supervisor {
             events.publish(
                 "\(service.name).starting", ["attempt": .integer(Int64(policyState.consecutiveExits + 1))])
             generation += 1
+            let command = service.launch(
+                LaunchCommand(
+                    executable: service.executable, arguments: service.arguments, environment: environment,
+                    workingDirectory: service.workingDirectory))
             let process: ChildProcess
             do {
                 process = try ChildProcess(
-                    executable: service.executable, arguments: service.arguments, environment: environment,
-                    workingDirectory: service.workingDirectory, onLine: service.onOutputLine)
+                    executable: command.executable, arguments: command.arguments, environment: command.environment,
+                    workingDirectory: command.workingDirectory, onLine: service.onOutputLine)
             } catch {
                 lastErrors = [error.description]
                 startFailure = (
@@ -84,7 +88,7 @@ extension Supervisor {
         transition(to: .exiting(child, wasReady: wasReady))
         // Whether it ended on its own before anyone stopped it (for a child never ready: a start failure).
         let endedByItself = process.exit != nil
-        let exit = await process.stop(grace: watch == .hung ? service.stop.hungGrace : service.stop.grace)
+        let exit = await stop(process, grace: watch == .hung ? service.stop.hungGrace : service.stop.grace)
         // The exit can be seen before the reader threads drained the pipes: let the last lines arrive.
         await process.waitForOutputEnd(timeout: .milliseconds(500))
         lastExit = exit

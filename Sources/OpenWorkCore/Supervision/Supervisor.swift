@@ -25,6 +25,8 @@ public actor Supervisor {
     var version: String?
     var restarts = 0
     var lastExit: ChildProcess.Exit?
+    /// The child whose ``ServiceDescription/beforeStop`` ran.
+    var beforeStopDone: Int32?
     var lastErrors: [String] = []
     var startedAt: Int64?
     /// Whether any child of this executable became ready; until one does, a start failure is reported to the
@@ -79,11 +81,22 @@ public actor Supervisor {
             break  // the child it spawns next is a fresh one
         case .starting(let child), .ready(let child, _), .exiting(let child, _):
             if demand != .stop { demand = .restart }
-            await child.process.stop(grace: service.stop.grace)
+            await stop(child.process, grace: service.stop.grace)
         case .backingOff(_, let sleep):
             sleep.cancel()
         }
         return replaced
+    }
+
+    /// Stops one child: the service's ``ServiceDescription/beforeStop`` while it lives (once per child: a stop
+    /// request and the supervision loop both stop it), then its process group (TERM and CONT, `grace`, KILL).
+    @discardableResult
+    func stop(_ process: ChildProcess, grace: Duration) async -> ChildProcess.Exit {
+        if process.exit == nil, let beforeStop = service.beforeStop, beforeStopDone != process.pid {
+            beforeStopDone = process.pid
+            await beforeStop(grace)
+        }
+        return await process.stop(grace: grace)
     }
 
     /// Stops the child (see ``ServiceDescription/StopSequence``) and supervision; waits until both are gone.
@@ -92,7 +105,7 @@ public actor Supervisor {
         demand = .stop
         switch state {
         case .starting(let child), .ready(let child, _), .exiting(let child, _):
-            await child.process.stop(grace: service.stop.grace)
+            await stop(child.process, grace: service.stop.grace)
         case .backingOff(_, let sleep):
             sleep.cancel()
         case .stopped, .checking, .failed:

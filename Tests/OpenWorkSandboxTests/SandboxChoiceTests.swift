@@ -1,0 +1,103 @@
+import OpenWorkSandbox
+import OpenWorkSystem
+import Testing
+
+@Suite struct SandboxChoiceTests {
+    let linux = SandboxChoice.Platform(isMacOS: false, isARM64: false)
+    let appleSilicon = SandboxChoice.Platform(isMacOS: true, isARM64: true)
+
+    func finder(_ present: [String]) -> (String) -> String? {
+        { present.contains($0) ? "/usr/bin/" + $0 : nil }
+    }
+
+    @Test func autoPrefersAppleContainerThenDockerPodmanBubblewrap() throws {
+        let all = ["container", "docker", "podman", "bwrap"]
+        #expect(try SandboxChoice.choose("auto", platform: appleSilicon, find: finder(all)).backend == .container)
+        #expect(try SandboxChoice.choose("auto", platform: linux, find: finder(all)).backend == .docker)
+        let podman = try SandboxChoice.choose("auto", platform: linux, find: finder(["podman", "bwrap"]))
+        #expect(podman.backend == .podman)
+        #expect(podman.reason == "auto: podman found at /usr/bin/podman (docker not found)")
+        let bwrap = try SandboxChoice.choose("auto", platform: linux, find: finder(["bwrap"]))
+        #expect(bwrap.backend == .bwrap)
+        #expect(bwrap.executable == "/usr/bin/bwrap")
+        #expect(bwrap.reason == "auto: bwrap found at /usr/bin/bwrap (docker, podman not found)")
+    }
+
+    @Test func autoWithoutAnyBackendRunsUnsandboxedAndSaysWhy() throws {
+        let none = try SandboxChoice.choose("auto", platform: linux, find: finder([]))
+        #expect(none.backend == .none)
+        #expect(none.executable == nil)
+        #expect(none.reason == "auto: no sandbox backend found (docker, podman, bwrap); running unsandboxed")
+        // macOS has no bubblewrap: auto never picks it there.
+        let mac = try SandboxChoice.choose("auto", platform: appleSilicon, find: finder(["bwrap"]))
+        #expect(mac.backend == .none)
+        #expect(mac.reason.contains("container, docker, podman"))
+    }
+
+    @Test func aNamedBackendIsUsedOrRefused() throws {
+        let docker = try SandboxChoice.choose("docker", platform: linux, find: finder(["docker", "bwrap"]))
+        #expect(docker.backend == .docker)
+        #expect(docker.reason == "asked for (--sandbox docker)")
+        #expect(try SandboxChoice.choose("none", platform: linux, find: finder(["docker"])).backend == .none)
+        #expect(throws: OpenWorkError.self) { try SandboxChoice.choose("podman", platform: linux, find: finder([])) }
+        do {
+            _ = try SandboxChoice.choose("bwrap", platform: linux, find: finder([]))
+            Issue.record("no bwrap: refused")
+        } catch {
+            #expect(error.code == .sandboxUnavailable)
+            #expect(error.message == "--sandbox bwrap: no bwrap on PATH (Debian: apt-get install bubblewrap)")
+        }
+    }
+
+    @Test func appleContainerIsRefusedOffAppleSiliconAndBubblewrapOnMacOS() {
+        for platform in [linux, SandboxChoice.Platform(isMacOS: true, isARM64: false)] {
+            do {
+                _ = try SandboxChoice.choose("container", platform: platform, find: finder(["container"]))
+                Issue.record("container off Apple silicon: refused")
+            } catch {
+                #expect(error.code == .sandboxUnavailable)
+                #expect(error.message.contains("macOS on Apple silicon only"))
+            }
+        }
+        #expect(throws: OpenWorkError.self) {
+            try SandboxChoice.choose("bwrap", platform: appleSilicon, find: finder(["bwrap"]))
+        }
+    }
+
+    @Test func anUnknownBackendIsAnInvalidSetting() {
+        do {
+            _ = try SandboxChoice.choose("firejail", platform: linux, find: finder(["firejail"]))
+            Issue.record("unknown backend: refused")
+        } catch {
+            #expect(error.code == .invalidSetting)
+            #expect(error.message.contains("none, auto, bwrap, docker, podman, container"))
+        }
+    }
+
+    @Test func settingsTakeTheFlagThenTheVariableThenTheDefault() {
+        let environment = [
+            "OPENWORK_SANDBOX": "bwrap", "OPENWORK_SANDBOX_IMAGE": "alpine:3",
+            "OPENWORK_SANDBOX_MOUNTS": "/a:x, /b:y:rw\n/c:z",
+            "OPENWORK_SANDBOX_PERSIST_DIR": "/p", "OPENWORK_SANDBOX_MOUNT_ALLOWLIST": "/allow.json",
+        ]
+        let fromEnvironment = SandboxSettings.resolve(
+            sandbox: nil, image: nil, persistDirectory: nil, mounts: [], environment: environment)
+        #expect(fromEnvironment.requested == "bwrap")
+        #expect(fromEnvironment.image == "alpine:3")
+        #expect(fromEnvironment.mounts == ["/a:x", "/b:y:rw", "/c:z"])
+        #expect(fromEnvironment.persistDirectory == "/p")
+        #expect(fromEnvironment.allowlistPath == "/allow.json")
+        let fromFlags = SandboxSettings.resolve(
+            sandbox: "docker", image: "debian:trixie", persistDirectory: "/q", mounts: ["/d:w"],
+            environment: environment)
+        #expect(fromFlags.requested == "docker")
+        #expect(fromFlags.image == "debian:trixie")
+        #expect(fromFlags.mounts == ["/d:w"])
+        #expect(fromFlags.persistDirectory == "/q")
+        let defaults = SandboxSettings.resolve(
+            sandbox: nil, image: nil, persistDirectory: nil, mounts: [], environment: [:])
+        #expect(defaults == SandboxSettings())
+        #expect(defaults.requested == "none")
+        #expect(defaults.image == "debian:bookworm-slim")
+    }
+}
