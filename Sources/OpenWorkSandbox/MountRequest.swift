@@ -68,8 +68,9 @@ public struct MountRequest: Sendable, Hashable {
         return MountRequest(hostPath: hostPath, subpath: subpath, access: access, spec: trimmed)
     }
 
-    /// Parses a list of values separated by commas or newlines (`OPENWORK_SANDBOX_MOUNTS`); empty entries are
-    /// skipped, so a trailing comma or a blank line is harmless.
+    /// Parses a list of values separated by commas or newlines (the anchor reads its `OPENWORK_SANDBOX_MOUNT`
+    /// variable as a comma-separated list); empty entries are skipped, so a trailing comma or a blank line is
+    /// harmless.
     ///
     /// - Throws: the first entry's ``parse(_:)`` error.
     public static func parseList(_ value: String) throws(OpenWorkError) -> [MountRequest] {
