@@ -137,7 +137,7 @@ public struct HostSandbox: Sendable {
     static func allowedMounts(_ settings: SandboxSettings, home: String) throws(OpenWorkError) -> [SandboxMount] {
         guard !settings.mounts.isEmpty else { return [] }
         var requests: [MountRequest] = []
-        for spec in settings.mounts { requests.append(try MountRequest.parse(spec)) }
+        for spec in settings.mounts { requests += try MountRequest.parseList(spec) }
         let path = MountAllowlist.path(
             override: settings.allowlistPath, home: home, workingDirectory: settings.workingDirectory)
         let policy = MountPolicy(

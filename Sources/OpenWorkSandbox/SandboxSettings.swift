@@ -1,5 +1,3 @@
-import OpenWorkSystem
-
 /// What the flags and the environment ask of the sandbox (a flag wins, then the variable, then the default),
 /// before anything is checked: ``SandboxChoice`` picks the backend, the mount policy judges the mounts.
 public struct SandboxSettings: Sendable, Hashable {
@@ -10,8 +8,9 @@ public struct SandboxSettings: Sendable, Hashable {
     /// `/persist` inside, and `HOME`: `--sandbox-persist-dir`, `OPENWORK_SANDBOX_PERSIST_DIR`; `nil`: the data
     /// directory's `sandbox/persist`.
     public var persistDirectory: String?
-    /// `hostPath:subpath[:ro|rw]` specs: `--sandbox-mount` (repeatable), else `OPENWORK_SANDBOX_MOUNTS` (comma- or
-    /// newline-separated).
+    /// `hostPath:subpath[:ro|rw]` specs, each possibly a comma- or newline-separated list
+    /// (``MountRequest/parseList(_:)``): `--sandbox-mount` (repeatable), else `OPENWORK_SANDBOX_MOUNT` (the
+    /// anchor's name) or `OPENWORK_SANDBOX_MOUNTS`.
     public var mounts: [String]
     /// The allowlist file: `OPENWORK_SANDBOX_MOUNT_ALLOWLIST`, else `~/.config/openwork/sandbox-mount-allowlist.json`.
     public var allowlistPath: String?
@@ -37,9 +36,7 @@ public struct SandboxSettings: Sendable, Hashable {
         func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let listed =
             mounts.isEmpty
-            ? (variable("OPENWORK_SANDBOX_MOUNTS") ?? "").split(whereSeparator: { $0 == "," || $0 == "\n" })
-                .map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
-            : mounts
+            ? (variable("OPENWORK_SANDBOX_MOUNT") ?? variable("OPENWORK_SANDBOX_MOUNTS")).map { [$0] } ?? [] : mounts
         return SandboxSettings(
             requested: sandbox ?? variable("OPENWORK_SANDBOX") ?? "none",
             image: image ?? variable("OPENWORK_SANDBOX_IMAGE") ?? defaultImage,

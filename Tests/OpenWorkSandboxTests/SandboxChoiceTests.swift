@@ -84,7 +84,11 @@ import Testing
             sandbox: nil, image: nil, persistDirectory: nil, mounts: [], environment: environment)
         #expect(fromEnvironment.requested == "bwrap")
         #expect(fromEnvironment.image == "alpine:3")
-        #expect(fromEnvironment.mounts == ["/a:x", "/b:y:rw", "/c:z"])
+        #expect(fromEnvironment.mounts == ["/a:x, /b:y:rw\n/c:z"], "one list, split by MountRequest.parseList")
+        let anchorName = SandboxSettings.resolve(
+            sandbox: nil, image: nil, persistDirectory: nil, mounts: [],
+            environment: ["OPENWORK_SANDBOX_MOUNT": "/e:v", "OPENWORK_SANDBOX_MOUNTS": "/f:u"])
+        #expect(anchorName.mounts == ["/e:v"], "the anchor's OPENWORK_SANDBOX_MOUNT first")
         #expect(fromEnvironment.persistDirectory == "/p")
         #expect(fromEnvironment.allowlistPath == "/allow.json")
         let fromFlags = SandboxSettings.resolve(
