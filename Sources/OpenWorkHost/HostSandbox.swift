@@ -109,7 +109,7 @@ public struct HostSandbox: Sendable {
             var plan = BubblewrapPlan(
                 bwrap: executable, terminateReset: await terminateResetWorks(environment), root: rootEntries(),
                 workspace: workspace, persist: persist)
-            plan.extra = mounts.map { .init(source: $0.hostPath, target: $0.target, readOnly: $0.readOnly) }
+            plan.extra = mounts.map(\.bind)
             if !plan.terminateReset {
                 logger.warning("env has no --default-signal (coreutils < 8.31): sandboxed services get no stop grace")
             }
@@ -119,7 +119,7 @@ public struct HostSandbox: Sendable {
             var plan = ContainerPlan(
                 backend: choice.backend, executable: executable, image: settings.image, runID: runID,
                 owner: dataDirectory.path, workspace: workspace, persist: persist)
-            plan.extra = mounts.map { .init(source: $0.hostPath, target: $0.target, readOnly: $0.readOnly) }
+            plan.extra = mounts.map(\.bind)
             let ports = try Ports(
                 opencode: requestedPorts.opencode == 0 ? freePort() : requestedPorts.opencode,
                 openwork: requestedPorts.openwork == 0 ? freePort() : requestedPorts.openwork,

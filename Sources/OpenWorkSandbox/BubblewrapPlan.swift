@@ -17,18 +17,6 @@
 /// `env` (``terminateReset`` false) a stop is immediate. `--die-with-parent` and the spawn's own guard end the
 /// sandbox when openwork dies.
 public struct BubblewrapPlan: Sendable, Hashable {
-    public struct Bind: Sendable, Hashable {
-        public var source: String
-        public var target: String
-        public var readOnly: Bool
-
-        public init(source: String, target: String, readOnly: Bool) {
-            self.source = source
-            self.target = target
-            self.readOnly = readOnly
-        }
-    }
-
     /// A top-level entry of the host's root that the sandbox reproduces read-only.
     public enum RootEntry: Sendable, Hashable {
         case bind(String)
@@ -44,7 +32,7 @@ public struct BubblewrapPlan: Sendable, Hashable {
     public var persist: String
     public var readOnly: [String] = []
     public var readWrite: [String] = []
-    public var extra: [Bind] = []
+    public var extra: [SandboxBind] = []
 
     public static let workspaceTarget = "/workspace"
     public static let persistTarget = "/persist"

@@ -16,18 +16,6 @@
 /// removes what a killed one left (``leftovers``). It runs `sh /persist/openwork-sandbox/<container>/entrypoint.sh
 /// <working directory> <command…>` (``entrypoint``), which sets `HOME` and execs the command.
 public struct ContainerPlan: Sendable, Hashable {
-    public struct Mount: Sendable, Hashable {
-        public var source: String
-        public var target: String
-        public var readOnly: Bool
-
-        public init(source: String, target: String, readOnly: Bool) {
-            self.source = source
-            self.target = target
-            self.readOnly = readOnly
-        }
-    }
-
     /// `docker`, `podman` or `container`.
     public var backend: SandboxBackend
     public var executable: String
@@ -38,7 +26,7 @@ public struct ContainerPlan: Sendable, Hashable {
     public var owner: String
     public var workspace: String
     public var persist: String
-    public var extra: [Mount] = []
+    public var extra: [SandboxBind] = []
 
     public static let ownerLabel = "openwork.owner"
     public static let workspaceTarget = "/workspace"
@@ -115,14 +103,14 @@ public struct ContainerPlan: Sendable, Hashable {
             for port in ports { argv += ["-p", "127.0.0.1:\(port):\(port)"] }
         }
         var mounts = [
-            Mount(source: workspace, target: Self.workspaceTarget, readOnly: false),
-            Mount(source: persist, target: Self.persistTarget, readOnly: false),
+            SandboxBind(source: workspace, target: Self.workspaceTarget, readOnly: false),
+            SandboxBind(source: persist, target: Self.persistTarget, readOnly: false),
         ]
         if workspace != Self.workspaceTarget {
-            mounts.append(Mount(source: workspace, target: workspace, readOnly: false))
+            mounts.append(SandboxBind(source: workspace, target: workspace, readOnly: false))
         }
-        mounts += readWrite.map { Mount(source: $0, target: $0, readOnly: false) }
-        mounts += readOnly.filter { !readWrite.contains($0) }.map { Mount(source: $0, target: $0, readOnly: true) }
+        mounts += readWrite.map { SandboxBind(source: $0, target: $0, readOnly: false) }
+        mounts += readOnly.filter { !readWrite.contains($0) }.map { SandboxBind(source: $0, target: $0, readOnly: true) }
         mounts += extra
         for mount in mounts { argv += volume(mount) }
         for name in secretNames.sorted() { argv += ["--env", name] }
@@ -131,7 +119,7 @@ public struct ContainerPlan: Sendable, Hashable {
     }
 
     /// `-v source:target[:ro]`; Apple container: `--mount type=bind,source=…,target=…,readonly` for read-only.
-    func volume(_ mount: Mount) -> [String] {
+    func volume(_ mount: SandboxBind) -> [String] {
         if backend == .container && mount.readOnly {
             return ["--mount", "type=bind,source=\(mount.source),target=\(mount.target),readonly"]
         }
