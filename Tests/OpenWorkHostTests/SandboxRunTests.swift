@@ -107,6 +107,18 @@ struct SandboxRunTests {
     }
 
     @Test(.enabled(if: bubblewrap != nil, "bubblewrap is not installed (apt-get install bubblewrap)"))
+    func aSIGKILLedHostTakesItsSandboxesWithIt() async throws {
+        let host = try HostRunTests.serve(["--json", "--sandbox", "bwrap"])
+        _ = try #require(try await host.process.readLine(within: .seconds(120)), "\(host.process.errorOutput)")
+        let sandboxed = host.marked.filter { HostRunTests.commandLine($0.pid).first?.hasSuffix("bwrap") == true }
+        #expect(sandboxed.count >= 2)
+        host.process.signal(SIGKILL)
+        _ = try await host.process.waitForExit(within: .seconds(60))
+        // No stop sequence ran: the spawn's guard and bubblewrap's --die-with-parent end every sandbox.
+        try await host.expectNothingLeft()
+    }
+
+    @Test(.enabled(if: bubblewrap != nil, "bubblewrap is not installed (apt-get install bubblewrap)"))
     func bubblewrapPassesTheChecksAndAMountOutsideTheAllowlistStartsNothing() async throws {
         let checked = try HostRunTests.serve(["--check", "--sandbox", "bwrap"])
         #expect(
