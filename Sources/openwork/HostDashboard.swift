@@ -142,6 +142,10 @@ final class HostDashboard: Sendable {
             .init(label: "OpenCode connect URL", value: connection.opencodeConnectURL),
         ]
         if let router = connection.routerURL { entries.append(.init(label: "opencode-router health", value: router)) }
+        if let backend = connection.sandbox["backend"]?.stringValue, backend != "none" {
+            entries.append(
+                .init(label: "Sandbox", value: "\(backend) (\(connection.sandbox["reason"]?.stringValue ?? ""))"))
+        }
         entries += [
             .init(label: "OpenCode username", value: connection.secrets.opencodeUsername, masked: mask),
             .init(label: "OpenCode password", value: connection.secrets.opencodePassword, masked: mask),
