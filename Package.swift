@@ -273,6 +273,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            exclude: ["Contract"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

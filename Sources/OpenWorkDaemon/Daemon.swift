@@ -68,11 +68,13 @@ public enum Daemon {
             table.register(
                 RPCMethod(
                     "daemon.shutdown", summary: "Stops the daemon (and its opencode) after answering.",
-                    result: RPCResultDescription("ok", schema: ["type": "object"])
+                    result: RPCResultDescription(
+                        "ok", schema: ["type": "object", "required": ["ok"], "properties": ["ok": ["const": true]]])
                 ) { _ in
                     stop.yield()
                     return ["ok": true]
-                })
+                }.documented(errors: [], examples: [RPCExample("stop", result: ["ok": true])]))
+            let trace = try RPCTrace.fromEnvironment(configuration.engine.environment).get()
             var plane = ControlPlane.Configuration(token: token)
             plane.host = configuration.host
             plane.port = configuration.port
@@ -88,7 +90,7 @@ public enum Daemon {
                     services: [
                         .init(service: EngineService(engine: engine, host: host), serviceName: "engine"),
                         .init(
-                            service: ControlPlane(plane, dispatcher: Dispatcher(table: table)),
+                            service: ControlPlane(plane, dispatcher: Dispatcher(table: table, trace: trace)),
                             failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "control plane"),
                         .init(
                             service: record, successTerminationBehavior: .gracefullyShutdownGroup,
