@@ -5,6 +5,7 @@ import NIOCore
 import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkOperations
+import OpenWorkRPC
 import OpenWorkSystem
 import ServiceLifecycle
 

@@ -14,7 +14,7 @@ extension RESTRoute {
             let path = "/" + route.pattern.split(separator: "/")
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             var item = paths[path]?.objectValue ?? [:]
-            item[route.method.lowercased()] = route.operation(methods[name: route.rpcMethod ?? ""])
+            item[route.method.lowercased()] = route.operation(methods[route.rpcMethod ?? ""])
             paths[path] = .object(item)
         }
         var schemas = methods.schemas

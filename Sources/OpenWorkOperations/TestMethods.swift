@@ -26,7 +26,7 @@ enum TestMethods {
     static let echo = RPCMethod(
         "test.echo",
         summary: "Returns its `value` param unchanged.",
-        params: [RPCParameter("value", "anything", schema: [:], required: false)],
+        params: [RPCParameter("value", "anything", schema: ["description": "any JSON value"], required: false)],
         result: RPCResultDescription("value", schema: ["description": "the `value` param, whatever it is"])
     ) { call in
         call.params["value"] ?? .null

@@ -1,5 +1,6 @@
 import Foundation
 import OpenWorkJSON
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

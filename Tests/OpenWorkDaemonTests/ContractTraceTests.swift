@@ -2,8 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OpenWorkDaemon
 import OpenWorkJSON
 import OpenWorkOperations
+import OpenWorkRPC
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 
@@ -157,5 +160,33 @@ struct ContractTraceTests {
         let document = Operations.table(Operations.Configuration()).openRPCDocument
         let checked = try await ContractCheck.trace(document, [trace], in: work)
         #expect(checked.passed, "\(checked.output)")
+    }
+
+    /// Every scenario, run by the harness through a wrapper that sets `OPENWORK_RPC_TRACE` for the `openwork`
+    /// it drives (the harness passes no `OPENWORK_*` variable of its own environment on), daemons included.
+    @Test(.enabled(if: ContractCheck.available, "run bash scripts/ensure-python-tools.sh"))
+    func everyAnswerAndEventOfTheScenariosFitsTheDocument() async throws {
+        let work = try TemporaryDirectory("contract-scenarios")
+        let trace = work.appending("trace.jsonl")
+        let wrapper = work.appending("openwork")
+        let script = """
+            #!/bin/sh
+            OPENWORK_RPC_TRACE='\(trace)' exec '\(BuiltProducts.path(of: "openwork"))' "$@"
+
+            """
+        try Data(script.utf8).write(to: URL(fileURLWithPath: wrapper))
+        chmod(wrapper, 0o755)
+        let harness = try TestProcess(
+            BuiltProducts.path(of: "openwork-harness"),
+            ["--openwork-bin", wrapper, ContractCheck.root + "/Scenarios"], workingDirectory: ContractCheck.root)
+        let output = try await harness.readRemainingOutput(within: .seconds(1_200))
+        let exit = try await harness.waitForExit(within: .seconds(60))
+        #expect(exit == .exited(0), "\(output)\n\(harness.errorOutput)")
+
+        var table = Operations.table(Operations.Configuration(testMethods: true))
+        table.register(Daemon.shutdownMethod {})
+        let run = try await ContractCheck.trace(table.openRPCDocument, [trace], in: work)
+        #expect(run.passed, "\(run.output)")
+        #expect((ContractCheck.counts(run.output)?.passed ?? 0) > 200, "\(run.output)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenWorkSystem
 import OpenWorkTesting
 import Testing
 

@@ -44,7 +44,7 @@ class Contract:
         self.document = closed(document)
         resource = referencing.Resource.from_contents(
             self.document, default_specification=referencing.jsonschema.DRAFT7)
-        self.registry = resource @ referencing.Registry()
+        self.registry = referencing.Registry().with_resource(BASE, resource)
         self.methods = {method["name"]: index for index, method in enumerate(document["methods"])}
         self.notifications = {entry["name"]: index for index, entry in enumerate(document.get("x-notifications", []))}
         self.protocol = document["components"]["errors"]
@@ -111,7 +111,9 @@ def check_document(path):
     meta = json.loads((HERE / "openrpc-meta-schema.json").read_text())
     failures = [f"meta-schema: {error.json_path}: {error.message[:300]}"
                 for error in jsonschema.Draft7Validator(meta).iter_errors(document)]
-    passed = 1 if not failures else 0
+    if failures:
+        return report(failures, 0)
+    passed = 1
     contract = Contract(document)
     for index, method in enumerate(document["methods"]):
         params = {param["name"]: position for position, param in enumerate(method["params"])}
