@@ -40,7 +40,9 @@ extension ControlPlaneResponder {
                         }
                         // Cancelled: the client went away. Otherwise the daemon is stopping: say so.
                         try Task.checkCancellation()
-                        let shutdown: JSONValue = ["type": "shutdown", "time": .integer(Registry.Clock.unixMilliseconds())]
+                        let shutdown: JSONValue = [
+                            "type": "shutdown", "time": .integer(Registry.Clock.unixMilliseconds()),
+                        ]
                         trace?.notification(Self.notification(shutdown))
                         try await writer.write(Self.frame(shutdown))
                     }

@@ -11,7 +11,9 @@ extension RESTRoute {
     public static func openAPIDocument(methods: MethodTable) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for route in table {
-            let path = "/" + route.pattern.split(separator: "/")
+            let path =
+                "/"
+                + route.pattern.split(separator: "/")
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             var item = paths[path]?.objectValue ?? [:]
             item[route.method.lowercased()] = route.operation(methods[route.rpcMethod ?? ""])
@@ -39,7 +41,8 @@ extension RESTRoute {
                 "securitySchemes": [
                     "bearer": [
                         "type": "http", "scheme": "bearer",
-                        "description": "the contents of `<data-dir>/daemon-token` (mode 0600), new at each daemon start",
+                        "description":
+                            "the contents of `<data-dir>/daemon-token` (mode 0600), new at each daemon start",
                     ]
                 ],
             ],
@@ -128,7 +131,8 @@ extension RESTRoute {
         switch params {
         case .eventTypes:
             responses[String(status)] = [
-                "description": "server-sent events: `event: <type>` and `data: <event JSON>` (#/components/schemas/Event)",
+                "description":
+                    "server-sent events: `event: <type>` and `data: <event JSON>` (#/components/schemas/Event)",
                 "content": ["text/event-stream": ["schema": ["type": "string"]]],
             ]
         case .message:

@@ -20,14 +20,17 @@ extension Operations {
 
     private static var listedWorkspace: JSONValue {
         var workspace = workspaceExample
-        for (key, value) in ["busy": false, "idleMs": .null, "pendingReload": .null, "hotReload": .null] as [String: JSONValue]
+        for (key, value) in ["busy": false, "idleMs": .null, "pendingReload": .null, "hotReload": .null]
+            as [String: JSONValue]
         {
             workspace[key] = value
         }
         return workspace
     }
 
-    private static let change: JSONValue = ["activeId": "ws-0123456789ab", "workspace": workspaceExample, "created": true]
+    private static let change: JSONValue = [
+        "activeId": "ws-0123456789ab", "workspace": workspaceExample, "created": true,
+    ]
 
     private static let status: JSONValue = [
         "state": "ready", "restarts": 0, "pid": 4_242, "baseUrl": "http://127.0.0.1:4096", "version": "1.1.0",
@@ -154,7 +157,8 @@ extension Operations {
             ]
         ),
         "instance.dispose": (
-            workspaceErrors + opencodeErrors, [RPCExample("a warm workspace", params: reference, result: ["disposed": true])]
+            workspaceErrors + opencodeErrors,
+            [RPCExample("a warm workspace", params: reference, result: ["disposed": true])]
         ),
         "instance.reload": (
             workspaceErrors + opencodeErrors,

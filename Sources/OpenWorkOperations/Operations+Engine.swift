@@ -53,7 +53,10 @@ extension Operations {
                         schema: ["type": "array", "items": ["type": "string"]], required: false)
                 ],
                 result: RPCResultDescription(
-                    "subscription", schema: object(["subscribed": ["const": true], "types": ["type": ["array", "null"], "items": string]]))
+                    "subscription",
+                    schema: object([
+                        "subscribed": ["const": true], "types": ["type": ["array", "null"], "items": string],
+                    ]))
             ) { call in
                 let engine = try need()
                 guard let session = call.session else {

@@ -81,7 +81,10 @@ extension Operations {
                     "opencode.orphan_terminated", "an opencode left by an earlier engine was stopped",
                     ["pid": integer], ["pid"]
                 ),
-                ("approval.watching", "opencode's event stream is followed", ["pid": integer, "resynced": strings], ["pid", "resynced"]),
+                (
+                    "approval.watching", "opencode's event stream is followed", ["pid": integer, "resynced": strings],
+                    ["pid", "resynced"]
+                ),
                 (
                     "sidecar.progress", "a sidecar download's progress",
                     ["name": string, "url": string, "received": integer, "total": integer],
@@ -111,16 +114,24 @@ extension Operations {
         ("approval.requested", "a permission request or question waits for an answer", approvalSchema),
         (
             "approval.resolved", "a pending approval was answered or withdrawn",
-            ["type": "object", "required": ["id", "source", "workspaceId"], "properties": [
-                "id": string, "source": string, "workspaceId": nullable("string"),
-            ]]
+            [
+                "type": "object", "required": ["id", "source", "workspaceId"],
+                "properties": [
+                    "id": string, "source": string, "workspaceId": nullable("string"),
+                ],
+            ]
         ),
         ("sidecar.resolved", "a sidecar was found or downloaded", ["type": "object", "required": ["name", "path"]]),
-        ("host.stopped", "host mode ended", ["type": "object", "required": ["runId"], "properties": ["runId": string]]),
+        (
+            "host.stopped", "host mode ended",
+            ["type": "object", "required": ["runId"], "properties": ["runId": string]]
+        ),
     ]
 
     /// The names of the `service.*` events of host mode.
-    private static let serviceEvents = ["starting", "ready", "exited", "restarting", "failed", "start_timeout", "unhealthy"]
+    private static let serviceEvents = [
+        "starting", "ready", "exited", "restarting", "failed", "start_timeout", "unhealthy",
+    ]
 
     static let eventSchemas: [String: JSONValue] = {
         var schemas: [String: JSONValue] = [:]

@@ -131,10 +131,10 @@ extension Operations {
         "type": "object",
         "required": ["id", "source"],
         "description": """
-            opencode's permission request (`source:"opencode"`: `permission`, `patterns`) or question \
-            (`source:"opencode-question"`: `questions`, `question`, `options`); an OpenWork server's items \
-            (`source:"openwork-server"`) carry what that server sends
-            """,
+        opencode's permission request (`source:"opencode"`: `permission`, `patterns`) or question \
+        (`source:"opencode-question"`: `questions`, `question`, `options`); an OpenWork server's items \
+        (`source:"openwork-server"`) carry what that server sends
+        """,
         "additionalProperties": true,
         "properties": [
             "id": string, "source": ["enum": ["opencode", "opencode-question", "openwork-server"]],

@@ -49,7 +49,8 @@ extension Operations {
                         "source", "overrides the configured source", schema: ["enum": .array(sources)],
                         required: false),
                 ],
-                result: RPCResultDescription("resolution", schema: ref("SidecarResolution")), decoding: ResolveParams.self
+                result: RPCResultDescription("resolution", schema: ref("SidecarResolution")),
+                decoding: ResolveParams.self
             ) { params in
                 guard let name = SidecarName(rawValue: params.name) else {
                     throw RPCError.invalidParams(

@@ -77,7 +77,8 @@ public struct MethodTable: Sendable {
             errors: [],
             examples: [
                 RPCExample(
-                    "the document", result: ["openrpc": "1.3.2", "info": ["title": "openwork", "version": "1"], "methods": []])
+                    "the document",
+                    result: ["openrpc": "1.3.2", "info": ["title": "openwork", "version": "1"], "methods": []])
             ])
     }
 
@@ -151,10 +152,10 @@ public struct MethodTable: Sendable {
         "name": .string(cancel),
         "summary": "Cancels a running request; send it as a notification.",
         "description": """
-            The request named by `id` ends with `request_cancelled` (-32800) unless it already answered. Sent with \
-            an id of its own it is answered with `null`. Over `POST /rpc` each request has its own HTTP exchange: \
-            closing that connection cancels it.
-            """,
+        The request named by `id` ends with `request_cancelled` (-32800) unless it already answered. Sent with \
+        an id of its own it is answered with `null`. Over `POST /rpc` each request has its own HTTP exchange: \
+        closing that connection cancels it.
+        """,
         "paramStructure": "either",
         "params": [
             [

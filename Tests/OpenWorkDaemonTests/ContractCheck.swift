@@ -13,7 +13,8 @@ enum ContractCheck {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let tools = root + "/.build/python-tools/bin/"
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+    static let script =
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
         + "/Contract/check_contract.py"
 
     static var available: Bool {

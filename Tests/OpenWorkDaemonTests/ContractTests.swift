@@ -110,14 +110,17 @@ struct ContractTests {
         for (_, item) in paths { operations += item.objectValue?.count ?? 0 }
         #expect(operations == RESTRoute.table.count)
         let info = try #require(paths["/workspaces/{id}/path"]?["get"])
-        #expect(info["responses"]?["200"]?["content"]?["application/json"]?["schema"]
-            == Self.table["workspace.path"]?.result.schema)
+        #expect(
+            info["responses"]?["200"]?["content"]?["application/json"]?["schema"]
+                == Self.table["workspace.path"]?.result.schema)
         #expect(info["parameters"]?[0]?["in"] == "path")
-        #expect(info["responses"]?["404"]?["content"]?["application/json"]?["schema"]?["$ref"]
-            == "#/components/schemas/ErrorBody")
+        #expect(
+            info["responses"]?["404"]?["content"]?["application/json"]?["schema"]?["$ref"]
+                == "#/components/schemas/ErrorBody")
         #expect(paths["/health"]?["get"]?["security"] == [], "GET /health needs no token")
         #expect(openAPI["components"]?["securitySchemes"]?["bearer"]?["scheme"] == "bearer")
-        #expect(openAPI["components"]?["schemas"]?["Workspace"] == Self.document["components"]?["schemas"]?["Workspace"])
+        #expect(
+            openAPI["components"]?["schemas"]?["Workspace"] == Self.document["components"]?["schemas"]?["Workspace"])
     }
 
     // MARK: Validators we did not write

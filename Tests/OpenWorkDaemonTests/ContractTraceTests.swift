@@ -19,7 +19,8 @@ import Testing
 @Suite("The integrator's contract: real answers fit the document", .serialized)
 struct ContractTraceTests {
     /// The answer to the request just sent, skipping the notifications before it.
-    private static func answer(_ rpc: RPCProcess, _ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
+    private static func answer(_ rpc: RPCProcess, _ method: String, _ params: JSONValue = [:]) async throws -> JSONValue
+    {
         try await rpc.send(["jsonrpc": "2.0", "id": .string(method), "method": .string(method), "params": params])
         while true {
             let message = try await rpc.readMessage(within: .seconds(90))
@@ -61,7 +62,8 @@ struct ContractTraceTests {
             ("instance.renew", ["leaseId": leaseID]), ("instance.release", ["leaseId": leaseID]),
             ("instance.reload", ["id": secondID]), ("instance.dispose", ["id": id]), ("instance.dispose", ["id": id]),
             ("opencode.status", [:]), ("opencode.restart", [:]), ("health", [:]), ("sidecar.list", [:]),
-            ("approvals.list", [:]), ("approvals.list", ["workspace": id]), ("approvals.reply", ["id": "per_none", "reply": "once"]),
+            ("approvals.list", [:]), ("approvals.list", ["workspace": id]),
+            ("approvals.reply", ["id": "per_none", "reply": "once"]),
             ("host.status", [:]), ("host.stop", [:]), ("workspace.add", [:]), ("workspace.add", ["paths": "x"]),
             ("no.such.method", [:]), ("test.echo", ["value": [1, "two"]]), ("test.sleep", ["ms": 1]),
             ("workspace.remove", ["id": secondID]), ("workspace.remove", ["id": id]),
@@ -80,7 +82,9 @@ struct ContractTraceTests {
         let counts = try #require(ContractCheck.counts(run.output), "\(run.output)")
         #expect(counts.passed >= 40, "every answer and the events: \(run.output)")
         let text = try String(contentsOfFile: trace, encoding: .utf8)
-        for expected in ["instance.disposed", "instance.leased", "opencode.ready", "workspace.added", "lease_not_found"] {
+        for expected in [
+            "instance.disposed", "instance.leased", "opencode.ready", "workspace.added", "lease_not_found",
+        ] {
             #expect(text.contains(expected), "the trace holds \(expected)")
         }
     }
@@ -101,7 +105,8 @@ struct ContractTraceTests {
             #expect(added.status == 200, "\(added.body)")
             let id = try #require(added.body["workspace"]?["id"]?.stringValue)
             for (method, path) in [
-                ("GET", "/health"), ("GET", "/workspaces"), ("GET", "/workspaces/\(id)"), ("GET", "/workspaces/\(id)/path"),
+                ("GET", "/health"), ("GET", "/workspaces"), ("GET", "/workspaces/\(id)"),
+                ("GET", "/workspaces/\(id)/path"),
                 ("GET", "/workspaces/\(id)/connect"), ("POST", "/instances/\(id)/dispose"), ("GET", "/opencode"),
                 ("GET", "/sidecars"), ("GET", "/approvals"), ("GET", "/host"), ("GET", "/workspaces/nope"),
                 ("DELETE", "/workspaces/\(id)"),
