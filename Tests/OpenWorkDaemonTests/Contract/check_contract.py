@@ -5,15 +5,15 @@
       method's examples against its own param and result schemas.
   check_contract.py trace OPENRPC.json TRACE.jsonl...
       Every line an `OPENWORK_RPC_TRACE` file holds: a result against its method's result schema, an error
-      against the error shape and the method's declared (code, data.kind) pairs, an `event` notification
-      against the event union.
+      against the error shape (`data` against components.schemas.ErrorData) and the method's declared
+      (code, data.kind) pairs (`test.*` methods fail with any kind), an `event` notification against the
+      event union.
 
 Answers are checked with every object schema that lists `properties` closed (`additionalProperties: false`
 unless the schema says otherwise), so a member an answer carries and the document does not describe fails.
 Prints one line per failure, then `N passed, N failed`; exits 1 when anything failed or nothing was checked.
 """
 
-import copy
 import json
 import pathlib
 import sys
@@ -75,6 +75,9 @@ class Contract:
                 shape.append("error.data.kind must be a string")
             if shape:
                 return shape
+            shape = self.problems("/components/schemas/ErrorData", error["data"])
+            if shape:
+                return [f"error.data: {problem}" for problem in shape]
             pair = (error["code"], kind)
             if method not in self.methods:
                 allowed = {(entry["code"], entry["data"]["kind"]) for entry in self.protocol.values()}
