@@ -9,6 +9,9 @@
 # server's URL in an approval reply, a sidecar download, host mode, POST /shutdown); the sidecar manifest and
 # base URLs point at a closed loopback port all the same.
 #
+# FUZZ_DOCUMENT=FILE fuzzes against FILE instead of the served document (the tests prove the checks bite with a
+# document that misdescribes an answer).
+#
 #   bash scripts/fuzz-control-plane.sh            (after swift build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,8 +42,10 @@ token=$(cat "$OPENWORK_DATA_DIR/daemon-token")
 mkdir -p "$work/cwd"
 root=$PWD
 
+document=${FUZZ_DOCUMENT:-$base_url/openapi.json}
+
 cd "$work/cwd"
-timeout --kill-after=10 "$max_time" "$root/$python_tools/bin/schemathesis" run "$base_url/openapi.json" \
+timeout --kill-after=10 "$max_time" "$root/$python_tools/bin/schemathesis" run "$document" \
     --url "$base_url" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,ignored_auth \
