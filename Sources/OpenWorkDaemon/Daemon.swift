@@ -78,7 +78,7 @@ public enum Daemon {
             operations.environment = configuration.engine.environment
             var table = Operations.table(operations)
             table.register(shutdownMethod { stop.yield() })
-            let trace = try RPCTrace.fromEnvironment(configuration.engine.environment).get()
+            let trace = try Operations.Configuration.trace(configuration.engine.environment)
             var plane = ControlPlane.Configuration(token: token)
             plane.host = configuration.host
             plane.port = configuration.port

@@ -3,7 +3,7 @@ public import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkLogging
 public import OpenWorkRPC
-import OpenWorkSystem
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -32,6 +32,16 @@ public enum Operations {
             self.testMethods = testMethods
             self.engine = engine
             self.defaultCWD = defaultCWD
+        }
+
+        /// The trace `OPENWORK_RPC_TRACE` asks for (`nil` when unset or empty); a path that cannot be opened for
+        /// appending is `invalid_setting`.
+        public static func trace(_ environment: [String: String]) throws(OpenWorkError) -> RPCTrace? {
+            guard let path = environment[RPCTrace.variable], !path.isEmpty else { return nil }
+            guard let trace = RPCTrace(path: path) else {
+                throw OpenWorkError(.invalidSetting, "\(RPCTrace.variable): cannot open \(path) for appending")
+            }
+            return trace
         }
 
         /// Whether `OPENWORK_ENABLE_TEST_METHODS` is `true`, `1` or `yes`.

@@ -10,7 +10,7 @@ import Synchronization
 /// Appends one JSON line for every answered request (`{"method":…,"response":…}`) and every notification sent
 /// (`{"notification":…}`) to a file, so a test can check everything a run produced against the OpenRPC document.
 ///
-/// Set by `OPENWORK_RPC_TRACE=PATH` (``fromEnvironment(_:)``). The file is created with mode 0600 (it holds what
+/// Set by `OPENWORK_RPC_TRACE=PATH` (read by the servers' owners, which report a path that cannot be opened). The file is created with mode 0600 (it holds what
 /// the answers hold, credentials included) and opened for appending: several processes may share it, and each
 /// line is one `write`. A line that cannot be encoded or written is dropped; tracing never fails a request.
 public final class RPCTrace: Sendable {
@@ -27,16 +27,6 @@ public final class RPCTrace: Sendable {
     }
 
     deinit { close(descriptor) }
-
-    /// The trace `OPENWORK_RPC_TRACE` names, `nil` when it is unset or empty. A path that cannot be opened is
-    /// an error the caller reports.
-    public static func fromEnvironment(_ environment: [String: String]) -> Result<RPCTrace?, RPCError> {
-        guard let path = environment[variable], !path.isEmpty else { return .success(nil) }
-        guard let trace = RPCTrace(path: path) else {
-            return .failure(.internalError("\(variable): cannot open \(path) for appending"))
-        }
-        return .success(trace)
-    }
 
     /// Records the answer to a call of `method` (a JSON-RPC response object).
     public func response(_ method: String, _ response: JSONValue) {

@@ -118,11 +118,7 @@ struct RPCCommand: AsyncParsableCommand {
                 let host = HostController(engine: engine, dataDirectory: directory, environment: environment)
                 operations.host = host
                 operations.environment = environment
-                let trace: RPCTrace?
-                switch RPCTrace.fromEnvironment(environment) {
-                case .success(let opened): trace = opened
-                case .failure(let error): Self.fail(OpenWorkError(.invalidSetting, error.message))
-                }
+                let trace = try Operations.Configuration.trace(environment)
                 let dispatcher = Dispatcher(table: Operations.table(operations), trace: trace)
                 let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
                 await withTaskGroup(of: Void.self) { group in
