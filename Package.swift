@@ -286,6 +286,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            exclude: ["Contract"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,8 +2,10 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import OpenWorkCore
 import OpenWorkJSON
 import OpenWorkOperations
+import OpenWorkRPC
 import OpenWorkSystem
 import ServiceLifecycle
 
@@ -18,6 +20,7 @@ extension ControlPlaneResponder {
             return Self.response(.failure(OpenWorkError(.dataDirUnusable, "no engine is running").rpcError))
         }
         let logger = plane.configuration.logger
+        let trace = plane.dispatcher.trace
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
@@ -32,11 +35,16 @@ extension ControlPlaneResponder {
                         let events = subscribe()
                         try await writer.write(ByteBuffer(string: ": subscribed\n\n"))
                         for await event in events.cancelOnGracefulShutdown() where Operations.matches(event, types) {
+                            trace?.notification(Self.notification(event))
                             try await writer.write(Self.frame(event))
                         }
                         // Cancelled: the client went away. Otherwise the daemon is stopping: say so.
                         try Task.checkCancellation()
-                        try await writer.write(Self.frame(["type": "shutdown"]))
+                        let shutdown: JSONValue = [
+                            "type": "shutdown", "time": .integer(Registry.Clock.unixMilliseconds()),
+                        ]
+                        trace?.notification(Self.notification(shutdown))
+                        try await writer.write(Self.frame(shutdown))
                     }
                     try await writer.finish(nil)
                 } catch {
@@ -44,6 +52,11 @@ extension ControlPlaneResponder {
                     reason = "the client disconnected"
                 }
             })
+    }
+
+    /// The `event` notification the same event is over stdio, as the trace records it.
+    static func notification(_ event: JSONValue) -> JSONValue {
+        ["jsonrpc": "2.0", "method": "event", "params": event]
     }
 
     /// `event: <type>\ndata: <event JSON>\n\n`.

@@ -84,6 +84,9 @@ struct ControlPlaneResponder: HTTPResponder {
                 }
             }
         }
+        if let match, match.route.params == .openAPI {
+            return Self.json(RESTRoute.openAPIDocument(methods: plane.dispatcher.table), status: match.route.status)
+        }
         guard let match, let method = match.route.rpcMethod else {
             return Self.failure(
                 status: 404, kind: "not_found", message: "no route for \(request.method.rawValue) \(path)")

@@ -4,7 +4,7 @@ public import OpenWorkCore
 import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkOperations
-import OpenWorkRPC
+public import OpenWorkRPC
 import OpenWorkSystem
 import ServiceLifecycle
 import UnixSignals
@@ -41,6 +41,18 @@ public enum Daemon {
         }
     }
 
+    /// `daemon.shutdown`, the daemon's own method: `{ok: true}`, then `stop`.
+    public static func shutdownMethod(_ stop: @escaping @Sendable () -> Void) -> RPCMethod {
+        RPCMethod(
+            "daemon.shutdown", summary: "Stops the daemon (and its opencode) after answering.",
+            result: RPCResultDescription(
+                "ok", schema: ["type": "object", "required": ["ok"], "properties": ["ok": ["const": true]]])
+        ) { _ in
+            stop()
+            return ["ok": true]
+        }.documented(errors: [], examples: [RPCExample("stop", result: ["ok": true])])
+    }
+
     /// Serves until a stop is asked for; returns after everything is stopped.
     public static func run(_ configuration: Configuration) async throws {
         guard ControlPlane.isLoopback(configuration.host) else {
@@ -65,14 +77,8 @@ public enum Daemon {
             operations.host = host
             operations.environment = configuration.engine.environment
             var table = Operations.table(operations)
-            table.register(
-                RPCMethod(
-                    "daemon.shutdown", summary: "Stops the daemon (and its opencode) after answering.",
-                    result: RPCResultDescription("ok", schema: ["type": "object"])
-                ) { _ in
-                    stop.yield()
-                    return ["ok": true]
-                })
+            table.register(shutdownMethod { stop.yield() })
+            let trace = try Operations.Configuration.trace(configuration.engine.environment)
             var plane = ControlPlane.Configuration(token: token)
             plane.host = configuration.host
             plane.port = configuration.port
@@ -88,7 +94,7 @@ public enum Daemon {
                     services: [
                         .init(service: EngineService(engine: engine, host: host), serviceName: "engine"),
                         .init(
-                            service: ControlPlane(plane, dispatcher: Dispatcher(table: table)),
+                            service: ControlPlane(plane, dispatcher: Dispatcher(table: table, trace: trace)),
                             failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "control plane"),
                         .init(
                             service: record, successTerminationBehavior: .gracefullyShutdownGroup,

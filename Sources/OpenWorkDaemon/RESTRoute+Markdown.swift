@@ -3,7 +3,7 @@ extension RESTRoute {
     public static var markdownTable: String {
         var lines = ["| route | RPC method | params | success | notes |", "|---|---|---|---|---|"]
         for route in table {
-            let method = route.rpcMethod.map { "`\($0)`" } ?? "any"
+            let method = route.rpcMethod.map { "`\($0)`" } ?? (route.params == .message ? "any" : "—")
             lines.append("| `\(route)` | \(method) | \(route.paramsSummary) | \(route.status) | \(route.notes) |")
         }
         return lines.joined(separator: "\n")
@@ -12,7 +12,7 @@ extension RESTRoute {
     /// Where the params come from: `body + `id` + `?cwd``, `—` for none.
     var paramsSummary: String {
         switch params {
-        case .none: return "—"
+        case .none, .openAPI: return "—"
         case .body: return "the body"
         case .message: return "the body: a JSON-RPC message"
         case .eventTypes: return "`?types=a,b.*`"

@@ -7,7 +7,10 @@ extension RESTRoute {
             notes: "a request, a notification or a batch, through the same `Dispatcher` as stdio; "
                 + "all-notification bodies → 204"),
         RESTRoute("GET", "/health", "health", notes: "no token; plus `daemon {pid, port, baseUrl}` and `cliVersion`"),
-        RESTRoute("GET", "/openrpc.json", "rpc.discover"),
+        RESTRoute("GET", "/openrpc.json", "rpc.discover", notes: "the OpenRPC document"),
+        RESTRoute(
+            "GET", "/openapi.json", nil, params: .openAPI,
+            notes: "the OpenAPI 3.1 document of these routes, generated from this table"),
         RESTRoute("POST", "/shutdown", "daemon.shutdown", notes: "`{ok:true}`, then the daemon stops"),
         RESTRoute("GET", "/workspaces", "workspace.list"),
         RESTRoute("POST", "/workspaces", "workspace.add", params: .object(query: []), notes: "`{path, name?, cwd?}`"),

@@ -23,13 +23,16 @@ public final class RESTRoute: Sendable, Equatable, CustomStringConvertible {
         case eventTypes
         /// The body is a JSON-RPC message (a request, a notification or a batch) for the dispatcher as it is.
         case message
+        /// None: answered with the OpenAPI document generated from this table (``openAPIDocument(methods:)``).
+        case openAPI
     }
 
     /// `GET`, `POST` or `DELETE`.
     public let method: String
     /// `/workspaces/:id/path`: literal segments and `:name` parameters.
     public let pattern: String
-    /// The method of the table this route calls; `nil` when the body names it (`POST /rpc`).
+    /// The method of the table this route calls; `nil` when the body names it (`POST /rpc`) or the route calls
+    /// none (`GET /openapi.json`).
     public let rpcMethod: String?
     public let params: Params
     /// The HTTP status of a successful answer.
@@ -74,7 +77,7 @@ public final class RESTRoute: Sendable, Equatable, CustomStringConvertible {
         /// JSON body (`nil` when there was none).
         public func params(query: String?, body: JSONValue?) -> JSONValue? {
             switch route.params {
-            case .none, .message: return nil
+            case .none, .message, .openAPI: return nil
             case .body: return body
             case .eventTypes:
                 guard let types = RESTRoute.query(query)["types"] else { return nil }

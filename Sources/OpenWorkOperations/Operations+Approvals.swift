@@ -21,6 +21,14 @@ extension Operations {
         var hostToken: String?
     }
 
+    /// `{id, source, reply | answers, resolved:true}`; an OpenWork server's answer as it sent it.
+    static let replySchema: JSONValue = [
+        "type": "object", "required": ["id"], "additionalProperties": true,
+        "properties": [
+            "id": string, "source": string, "reply": string, "answers": array(strings), "resolved": boolean,
+        ],
+    ]
+
     static let approvalServerParameters = [
         RPCParameter.string(
             "openworkUrl", "an OpenWork server (host mode): its approvals instead of opencode's", required: false),
@@ -59,7 +67,8 @@ extension Operations {
                     RPCParameter.string("workspace", "only this workspace's requests", required: false),
                     cwdParameter,
                 ] + approvalServerParameters,
-                result: RPCResultDescription("approvals", schema: ["type": "object"]), decoding: ListParams.self
+                result: RPCResultDescription("approvals", schema: object(["items": array(ref("Approval"))])),
+                decoding: ListParams.self
             ) { params in
                 if let client = try server(params.openworkUrl, params.hostToken) { return try await client.list() }
                 let engine = try need()
@@ -101,7 +110,7 @@ extension Operations {
                         required: false),
                     RPCParameter.string("message", "a message for opencode with a permission reply", required: false),
                 ] + approvalServerParameters,
-                result: RPCResultDescription("reply", schema: ["type": "object"]), decoding: ReplyParams.self
+                result: RPCResultDescription("reply", schema: replySchema), decoding: ReplyParams.self
             ) { params in
                 let given = ApprovalResponse.Params(
                     reply: params.reply, answer: params.answer, answers: params.answers, message: params.message)

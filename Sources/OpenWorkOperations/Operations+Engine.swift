@@ -22,7 +22,7 @@ extension Operations {
             RPCMethod(
                 "opencode.status",
                 summary: "The supervised opencode: state, pid, baseUrl, version, restarts, last exit, stderr tail.",
-                result: RPCResultDescription("status", schema: ["type": "object"]), decoding: NoParams.self
+                result: RPCResultDescription("status", schema: ref("OpenCodeStatus")), decoding: NoParams.self
             ) { _ in try await need().opencodeStatus().json(stderr: true) },
             RPCMethod(
                 "opencode.restart",
@@ -32,7 +32,7 @@ extension Operations {
                     RPCParameter(
                         "wait", "wait until ready (default true)", schema: ["type": "boolean"], required: false)
                 ],
-                result: RPCResultDescription("status", schema: ["type": "object"]), decoding: RestartParams.self
+                result: RPCResultDescription("status", schema: ref("OpenCodeStatus")), decoding: RestartParams.self
             ) { params in
                 let engine = try need()
                 let replaced = try await engine.restartOpenCode()
@@ -52,7 +52,11 @@ extension Operations {
                         "types", "event types to receive (default: all)",
                         schema: ["type": "array", "items": ["type": "string"]], required: false)
                 ],
-                result: RPCResultDescription("subscription", schema: ["type": "object"])
+                result: RPCResultDescription(
+                    "subscription",
+                    schema: object([
+                        "subscribed": ["const": true], "types": ["type": ["array", "null"], "items": string],
+                    ]))
             ) { call in
                 let engine = try need()
                 guard let session = call.session else {

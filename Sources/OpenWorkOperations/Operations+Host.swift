@@ -118,6 +118,29 @@ extension Operations {
         ]
     }()
 
+    static let logsSchema: JSONValue = [
+        "type": ["object", "null"], "additionalProperties": string,
+        "description": "each service's log file, by service",
+    ]
+
+    /// The anchor's `--json` object plus `services`, `logs` (and `sandbox` where host mode reports it).
+    static let hostStartSchema: JSONValue = [
+        "allOf": [ref("HostConnection")],
+        "type": "object", "required": ["services", "logs"],
+        "properties": [
+            "services": array(ref("HostService")), "logs": logsSchema, "sandbox": ref("Sandbox"),
+        ],
+    ]
+
+    static let hostStatusSchema: JSONValue = object(
+        [
+            "running": boolean, "state": ["enum": ["stopped", "starting", "running", "stopping"]],
+            "runId": string, "workspace": string, "startedAt": integer, "uptimeMs": integer,
+            "services": array(ref("HostService")), "connection": ref("HostConnection"), "logs": logsSchema,
+            "lastEnd": ["type": ["object", "null"], "additionalProperties": true], "sandbox": ref("Sandbox"),
+        ],
+        required: ["running", "state", "services", "lastEnd"])
+
     /// `host.start`, `host.status`, `host.stop`: host mode in the serving process (see ``HostController``).
     static func hostMethods(
         _ host: HostController?, environment: [String: String], defaultCWD: String?
@@ -141,7 +164,7 @@ extension Operations {
                     approval, opencode, openwork, router, diagnostics`) plus `services`.
                     """,
                 params: hostStartParameters,
-                result: RPCResultDescription("host", schema: ["type": "object"]), decoding: HostStartParams.self
+                result: RPCResultDescription("host", schema: hostStartSchema), decoding: HostStartParams.self
             ) { params in
                 let host = try need()
                 let base = params.cwd ?? defaultCWD
@@ -174,7 +197,7 @@ extension Operations {
                     RPCParameter(
                         "includeSecrets", "include the credentials", schema: ["type": "boolean"], required: false)
                 ],
-                result: RPCResultDescription("status", schema: ["type": "object"]), decoding: HostStatusParams.self
+                result: RPCResultDescription("status", schema: hostStatusSchema), decoding: HostStatusParams.self
             ) { params in
                 try await need().status(includeSecrets: params.includeSecrets ?? false)
             },
@@ -187,7 +210,9 @@ extension Operations {
                     (its start answers `host_stopped`). opencode gets the engine's own configuration back and \
                     starts again on the next call that needs it.
                     """,
-                result: RPCResultDescription("stopped", schema: ["type": "object"]), decoding: NoParams.self
+                result: RPCResultDescription(
+                    "stopped", schema: object(["stopped": boolean, "services": array(ref("HostService"))])),
+                decoding: NoParams.self
             ) { _ in
                 let services = try await need().stop()
                 return ["stopped": .bool(services != nil), "services": .array(services ?? [])] as JSONValue

@@ -27,14 +27,6 @@ extension Operations {
     /// The longest lease: a day (a holder renews; a lease that outlives its holder must end).
     static let leaseTTLRange = 1...86_400_000
 
-    static let leaseSchema: JSONValue = [
-        "type": "object",
-        "properties": [
-            "leaseId": ["type": "string"], "workspaceId": ["type": "string"], "expiresAt": ["type": "integer"],
-            "ttlMs": ["type": "integer"],
-        ],
-    ]
-
     static func instanceMethods(_ engine: Engine?, defaultCWD: String?) -> [RPCMethod] {
         @Sendable func need() throws(OpenWorkError) -> Engine {
             guard let engine else { throw OpenWorkError(.dataDirUnusable, "no engine is running") }
@@ -61,13 +53,9 @@ extension Operations {
                 params: [referenceParameter, cwdParameter],
                 result: RPCResultDescription(
                     "reload",
-                    schema: [
-                        "type": "object",
-                        "properties": [
-                            "state": ["enum": ["reloaded", "pending", "cold"]], "busy": ["type": "boolean"],
-                            "leased": ["type": "boolean"],
-                        ],
-                    ]),
+                    schema: object(
+                        ["state": ["enum": ["reloaded", "pending", "cold"]], "busy": boolean, "leased": boolean],
+                        required: ["state"])),
                 decoding: ReloadParams.self
             ) { params -> JSONValue in
                 switch try await need().reload(params.id, cwd: params.cwd ?? defaultCWD) {
@@ -90,7 +78,7 @@ extension Operations {
                     .integer("ttlMs", "how long the lease lasts, in ms (at most a day)"),
                     cwdParameter,
                 ],
-                result: RPCResultDescription("lease", schema: leaseSchema), decoding: LeaseParams.self
+                result: RPCResultDescription("lease", schema: ref("Lease")), decoding: LeaseParams.self
             ) { params in
                 try await need().lease(params.id, cwd: params.cwd ?? defaultCWD, ttl: ttl(params.ttlMs)).json
             },
@@ -102,7 +90,7 @@ extension Operations {
                     .string("leaseId", "the lease, as `instance.lease` returned it"),
                     .integer("ttlMs", "the new duration from now, in ms (default: the lease's)", required: false),
                 ],
-                result: RPCResultDescription("lease", schema: leaseSchema), decoding: RenewParams.self
+                result: RPCResultDescription("lease", schema: ref("Lease")), decoding: RenewParams.self
             ) { params -> JSONValue in
                 let duration = try params.ttlMs.map(ttl)
                 return try await need().renewLease(params.leaseId, ttl: duration).json
@@ -112,7 +100,7 @@ extension Operations {
                 summary: "Ends a lease; `released: false` when there was none by that id.",
                 params: [.string("leaseId", "the lease, as `instance.lease` returned it")],
                 result: RPCResultDescription(
-                    "released", schema: ["type": "object", "properties": ["released": ["type": "boolean"]]]),
+                    "released", schema: object(["released": boolean])),
                 decoding: ReleaseParams.self
             ) { params -> JSONValue in
                 let engine = try need()

@@ -10,6 +10,20 @@ extension Operations {
         var source: String?
     }
 
+    static let sidecarListSchema: JSONValue = object([
+        "sidecarDir": string, "manifest": string, "target": nullable("string"), "allowExternal": boolean,
+        "sidecars": array(
+            object(
+                [
+                    "name": string, "source": string, "skipped": strings,
+                    "from": ["enum": ["bundled", "downloaded", "external"]], "path": string,
+                    "expectedVersion": nullable("string"), "verified": boolean, "cached": boolean, "url": string,
+                    "wouldDownload": boolean, "origin": string,
+                    "error": object(["message": string, "kind": string]),
+                ],
+                required: ["name", "source"])),
+    ])
+
     /// `sidecar.list` and `sidecar.resolve`, served by the engine's ``SidecarResolver``.
     static func sidecarMethods(_ engine: Engine?) -> [RPCMethod] {
         @Sendable func need() throws(OpenWorkError) -> Engine {
@@ -23,7 +37,7 @@ extension Operations {
                 "sidecar.list",
                 summary:
                     "For each sidecar: what would be used, from where (bundled, downloaded, external), which version, verified or not; downloads nothing.",
-                result: RPCResultDescription("sidecars", schema: ["type": "object"]), decoding: NoParams.self
+                result: RPCResultDescription("sidecars", schema: sidecarListSchema), decoding: NoParams.self
             ) { _ in try await need().sidecars.list() },
             RPCMethod(
                 "sidecar.resolve",
@@ -35,7 +49,8 @@ extension Operations {
                         "source", "overrides the configured source", schema: ["enum": .array(sources)],
                         required: false),
                 ],
-                result: RPCResultDescription("resolution", schema: ["type": "object"]), decoding: ResolveParams.self
+                result: RPCResultDescription("resolution", schema: ref("SidecarResolution")),
+                decoding: ResolveParams.self
             ) { params in
                 guard let name = SidecarName(rawValue: params.name) else {
                     throw RPCError.invalidParams(

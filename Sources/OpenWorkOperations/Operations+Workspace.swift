@@ -21,38 +21,6 @@ extension Operations {
         var cwd: String?
     }
 
-    static let workspaceSchema: JSONValue = [
-        "type": "object",
-        "required": ["id", "name", "path", "workspaceType", "createdAt", "lastUsedAt"],
-        "properties": [
-            "id": ["type": "string", "pattern": "^ws-[0-9a-f]{12}$"], "name": ["type": "string"],
-            "path": ["type": "string"], "workspaceType": ["enum": ["local", "remote"]],
-            "baseUrl": ["type": "string"], "directory": ["type": "string"],
-            "createdAt": ["type": "integer"], "lastUsedAt": ["type": "integer"],
-            "warm": ["type": "boolean", "description": "opencode holds an instance for it now"],
-            "leases": ["type": "array", "items": leaseSchema, "description": "leases held on its instance now"],
-            "busy": [
-                "type": "boolean",
-                "description": "list/info: a session is not idle or an approval waits (warm instances only)",
-            ],
-            "idleMs": ["type": ["integer", "null"], "description": "list/info: since its instance was last used"],
-            "pendingReload": [
-                "type": ["object", "null"],
-                "description": "list/info: a reload waiting for it: {reason, paths, waitedMs}",
-            ],
-            "hotReload": [
-                "enum": ["inotify", "poll", .null], "description": "list/info: how its configuration is watched",
-            ],
-        ],
-    ]
-
-    static let changeSchema: JSONValue = [
-        "type": "object",
-        "properties": [
-            "activeId": ["type": ["string", "null"]], "workspace": workspaceSchema, "created": ["type": "boolean"],
-        ],
-    ]
-
     static let cwdParameter = RPCParameter.string(
         "cwd", "the caller's working directory, for relative paths (default: the server's, in `openwork rpc`)",
         required: false)
@@ -73,7 +41,7 @@ extension Operations {
                 result: result, decoding: ReferenceParams.self
             ) { params in try await body(need(), params.id, params.cwd ?? defaultCWD) }
         }
-        let change = RPCResultDescription("change", schema: changeSchema)
+        let change = RPCResultDescription("change", schema: ref("WorkspaceChange"))
         return [
             RPCMethod(
                 "workspace.add",
@@ -110,10 +78,10 @@ extension Operations {
                 result: RPCResultDescription(
                     "workspaces",
                     schema: [
-                        "type": "object",
+                        "type": "object", "required": ["activeId", "workspaces"],
                         "properties": [
                             "activeId": ["type": ["string", "null"]],
-                            "workspaces": ["type": "array", "items": workspaceSchema],
+                            "workspaces": ["type": "array", "items": ref("Workspace")],
                         ],
                     ]),
                 decoding: NoParams.self
@@ -121,7 +89,7 @@ extension Operations {
             reference(
                 "workspace.info", "Shows one workspace.",
                 result: RPCResultDescription(
-                    "workspace", schema: ["type": "object", "properties": ["workspace": workspaceSchema]])
+                    "workspace", schema: object(["workspace": ref("Workspace")]))
             ) { engine, id, cwd in ["workspace": try await engine.info(id, cwd: cwd).json] },
             reference("workspace.switch", "Makes a workspace active (and records its use).", result: change) {
                 engine, id, cwd in try await engine.activate(id, cwd: cwd).json
@@ -143,23 +111,45 @@ extension Operations {
                     """,
                 result: RPCResultDescription(
                     "path",
-                    schema: [
-                        "type": "object", "properties": ["workspace": workspaceSchema, "path": ["type": "object"]],
-                    ])
+                    schema: object([
+                        "workspace": ref("Workspace"),
+                        "path": [
+                            "type": "object", "required": ["directory"], "additionalProperties": true,
+                            "description": "opencode's `GET /path` answer (a remote server's as it sent it)",
+                            "properties": [
+                                "home": string, "state": string, "config": string, "worktree": string,
+                                "directory": string,
+                            ],
+                        ],
+                    ]))
             ) { engine, id, cwd in try await engine.path(id, cwd: cwd).json },
             reference(
                 "workspace.connect",
                 "What an integrator needs to talk to opencode directly: baseUrl, directory, credentials, attach line.",
                 description: "Also written to `<data-dir>/openwork-orchestrator-auth.json` (mode 0600).",
-                result: RPCResultDescription("connection", schema: ["type": "object"])
+                result: RPCResultDescription("connection", schema: connectionSchema)
             ) { engine, id, cwd in try await engine.connect(id, cwd: cwd).json },
             reference(
                 "instance.dispose", "Frees opencode's instance for the workspace; the next use creates a new one.",
                 result: RPCResultDescription(
-                    "disposed", schema: ["type": "object", "properties": ["disposed": ["type": "boolean"]]])
+                    "disposed", schema: object(["disposed": boolean]))
             ) { engine, id, cwd in ["disposed": .bool(try await engine.dispose(id, cwd: cwd))] },
         ]
     }
+}
+
+extension Operations {
+    /// `workspace.connect`: a remote workspace's server; a local one's credentials and `opencode attach` line too.
+    static let connectionSchema: JSONValue = object(
+        [
+            "workspace": ref("Workspace"), "baseUrl": nullable("string"), "directory": nullable("string"),
+            "username": string, "password": string, "authFile": string,
+            "attach": object([
+                "argv": strings,
+                "environment": object(["OPENCODE_SERVER_USERNAME": string, "OPENCODE_SERVER_PASSWORD": string]),
+            ]),
+        ],
+        required: ["workspace", "baseUrl", "directory"])
 }
 
 // The wire shapes of the engine's workspace values.

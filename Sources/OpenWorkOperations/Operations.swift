@@ -3,7 +3,7 @@ public import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkLogging
 public import OpenWorkRPC
-import OpenWorkSystem
+public import OpenWorkSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -34,6 +34,16 @@ public enum Operations {
             self.defaultCWD = defaultCWD
         }
 
+        /// The trace `OPENWORK_RPC_TRACE` asks for (`nil` when unset or empty); a path that cannot be opened for
+        /// appending is `invalid_setting`.
+        public static func trace(_ environment: [String: String]) throws(OpenWorkError) -> RPCTrace? {
+            guard let path = environment[RPCTrace.variable], !path.isEmpty else { return nil }
+            guard let trace = RPCTrace(path: path) else {
+                throw OpenWorkError(.invalidSetting, "\(RPCTrace.variable): cannot open \(path) for appending")
+            }
+            return trace
+        }
+
         /// Whether `OPENWORK_ENABLE_TEST_METHODS` is `true`, `1` or `yes`.
         public static func testMethodsEnabled(_ environment: [String: String]) -> Bool {
             Setting.boolean(environment["OPENWORK_ENABLE_TEST_METHODS"] ?? "") ?? false
@@ -42,43 +52,44 @@ public enum Operations {
 
     public static func table(_ configuration: Configuration) -> MethodTable {
         var table = MethodTable(title: "openwork", version: OpenWorkVersion.current)
-        table.register(health(startedAt: configuration.startedAt, engine: configuration.engine))
-        for method in workspaceMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
-            table.register(method)
-        }
-        for method in instanceMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
-            table.register(method)
-        }
-        for method in engineMethods(configuration.engine) { table.register(method) }
-        for method in sidecarMethods(configuration.engine) { table.register(method) }
-        for method in approvalMethods(configuration.engine, defaultCWD: configuration.defaultCWD) {
-            table.register(method)
-        }
-        for method in hostMethods(
+        table.schemas = schemas
+        table.notifications = [eventNotification]
+        table.transport = transport
+        var methods = [health(startedAt: configuration.startedAt, engine: configuration.engine)]
+        methods += workspaceMethods(configuration.engine, defaultCWD: configuration.defaultCWD)
+        methods += instanceMethods(configuration.engine, defaultCWD: configuration.defaultCWD)
+        methods += engineMethods(configuration.engine)
+        methods += sidecarMethods(configuration.engine)
+        methods += approvalMethods(configuration.engine, defaultCWD: configuration.defaultCWD)
+        methods += hostMethods(
             configuration.host, environment: configuration.environment, defaultCWD: configuration.defaultCWD)
-        {
-            table.register(method)
-        }
-        if configuration.testMethods {
-            for method in TestMethods.all { table.register(method) }
-        }
+        if configuration.testMethods { methods += TestMethods.all }
+        for method in methods { table.register(documented(method)) }
         return table
     }
+
+    /// The `x-transport` extension: how messages travel to and from the method table.
+    static let transport: JSONValue = [
+        "protocol": "JSON-RPC 2.0",
+        "stdio": [
+            "command": "openwork rpc", "framing": "line-delimited JSON: one JSON text per line (UTF-8, LF) each way",
+            "maxLineBytes": "16 MiB by default (--max-line-bytes); a longer line is answered with line_too_long",
+            "notifications": "written to stdout between answers, as lines of their own",
+            "end": "EOF on stdin ends the session; running requests finish first (--drain-timeout-ms)",
+        ],
+        "http": [
+            "endpoint": "POST /rpc on the daemon's control plane (its baseUrl: `openwork daemon status --json`)",
+            "body": "one request, notification or batch; the answer is the body (204 when nothing is answered)",
+            "auth": "Authorization: Bearer <the contents of <data-dir>/daemon-token>",
+            "events": "GET /events (server-sent events) instead of the event notification",
+        ],
+    ]
 
     static func health(startedAt: ContinuousClock.Instant, engine: Engine?) -> RPCMethod {
         RPCMethod(
             "health",
             summary: "The engine's version, pid, uptime and data directory; opencode's state; the active workspace.",
-            result: RPCResultDescription(
-                "health",
-                schema: [
-                    "type": "object",
-                    "properties": [
-                        "ok": ["type": "boolean"], "version": ["type": "string"], "pid": ["type": "integer"],
-                        "uptimeMs": ["type": "integer"],
-                    ],
-                ]
-            )
+            result: RPCResultDescription("health", schema: healthSchema)
         ) { _ in
             if let engine { return await engine.health().json }
             let uptime = ContinuousClock.now - startedAt
@@ -91,4 +102,25 @@ public enum Operations {
             ]
         }
     }
+
+    static let healthSchema: JSONValue = object(
+        [
+            "ok": boolean, "version": string, "pid": integer, "uptimeMs": integer, "startedAt": integer,
+            "dataDir": string,
+            "opencode": ref("OpenCodeStatus"), "activeId": nullable("string"), "workspaceCount": integer,
+            "instances": object([
+                "warm": integer, "leases": integer, "pendingReloads": integer, "idleTtlMs": nullable("integer"),
+                "maxWarm": nullable("integer"), "reloadDeferMaxMs": integer,
+                "hotReload": object([
+                    "enabled": boolean, "debounceMs": integer, "cooldownMs": integer,
+                    "watcher": ["enum": ["auto", "poll"]],
+                ]),
+            ]),
+            "daemon": [
+                "description": "`GET /health` only: the daemon answering",
+                "type": "object", "properties": ["pid": integer, "port": integer, "baseUrl": string],
+            ],
+            "cliVersion": ["type": "string", "description": "`GET /health` only: the same as `version`"],
+        ],
+        required: ["ok", "version", "pid", "uptimeMs"])
 }

@@ -15,7 +15,8 @@ enum TestMethods {
         "test.sleep",
         summary: "Sleeps for `ms` milliseconds, honouring cancellation.",
         params: [.integer("ms", "how long to sleep")],
-        result: RPCResultDescription("slept", schema: ["type": "object"]),
+        result: RPCResultDescription(
+            "slept", schema: ["type": "object", "required": ["slept"], "properties": ["slept": ["type": "integer"]]]),
         decoding: SleepParams.self
     ) { params in
         try await Task.sleep(for: .milliseconds(params.ms))
@@ -25,8 +26,8 @@ enum TestMethods {
     static let echo = RPCMethod(
         "test.echo",
         summary: "Returns its `value` param unchanged.",
-        params: [RPCParameter("value", "anything", schema: [:], required: false)],
-        result: RPCResultDescription("value", schema: [:])
+        params: [RPCParameter("value", "anything", schema: ["description": "any JSON value"], required: false)],
+        result: RPCResultDescription("value", schema: ["description": "the `value` param, whatever it is"])
     ) { call in
         call.params["value"] ?? .null
     }
@@ -40,7 +41,7 @@ enum TestMethods {
         "test.fail",
         summary: "Fails with a domain error of the given `kind`.",
         params: [.string("kind", "the error kind"), .string("message", "the message", required: false)],
-        result: RPCResultDescription("never", schema: [:]),
+        result: RPCResultDescription("never", schema: ["not": [:], "description": "it always fails"]),
         decoding: FailParams.self
     ) { (params: FailParams) -> JSONValue in
         throw RPCError.domain(params.kind, params.message ?? "test failure")

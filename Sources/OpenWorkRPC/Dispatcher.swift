@@ -8,12 +8,15 @@ import Synchronization
 /// returns; it never does I/O itself.
 public final class Dispatcher: Sendable {
     public let table: MethodTable
+    /// Gets every answer and every notification sent, when `OPENWORK_RPC_TRACE` asks for it.
+    public let trace: RPCTrace?
     private let inFlight = Mutex<[RequestID: InFlightRequest]>([:])
 
-    public static let cancelMethod = "$/cancelRequest"
+    public static let cancelMethod = MethodTable.cancel
 
-    public init(table: MethodTable) {
+    public init(table: MethodTable, trace: RPCTrace? = nil) {
         self.table = table
+        self.trace = trace
     }
 
     /// Handles one JSON text (a request, a notification or a batch) and returns the serialized answer, or
@@ -58,6 +61,12 @@ public final class Dispatcher: Sendable {
 
     /// Runs one valid request. Returns `nil` for notifications, whatever happens.
     public func handle(_ request: RPCRequest, session: RPCSession? = nil) async -> RPCResponse? {
+        let response = await answer(request, session: session)
+        if let trace, let response { trace.response(request.method, response.json) }
+        return response
+    }
+
+    private func answer(_ request: RPCRequest, session: RPCSession?) async -> RPCResponse? {
         if request.method == Self.cancelMethod {
             cancel(request.params)
             return request.id.map { RPCResponse(id: $0, outcome: .success(.null)) }
@@ -84,6 +93,12 @@ public final class Dispatcher: Sendable {
     /// `$/cancelRequest` can name it, so it gets no task or in-flight entry of its own; cancelling the caller
     /// cancels it.
     public func call(_ name: String, params: JSONValue? = nil) async -> Result<JSONValue, RPCError> {
+        let outcome = await run(name, params: params)
+        trace?.response(name, RPCResponse(id: .null, outcome: outcome).json)
+        return outcome
+    }
+
+    private func run(_ name: String, params: JSONValue?) async -> Result<JSONValue, RPCError> {
         guard name != Self.cancelMethod, let method = table[name] else { return .failure(.methodNotFound(name)) }
         do {
             let call = RPCCall(id: nil, method: name, params: try method.normalizedParams(params))

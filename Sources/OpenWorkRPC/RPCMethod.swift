@@ -35,6 +35,38 @@ public struct RPCResultDescription: Sendable, Hashable {
     }
 }
 
+/// An error a method can answer with, as the OpenRPC document lists it: its code and its `data.kind`.
+public struct RPCErrorDescription: Sendable, Hashable {
+    public var code: Int
+    public var kind: String
+    /// What it means, in a few words.
+    public var message: String
+
+    public init(code: Int, kind: String, message: String) {
+        self.code = code
+        self.kind = kind
+        self.message = message
+    }
+
+    /// The OpenRPC error object: `{code, message, data: {kind}}`.
+    public var json: JSONValue {
+        ["code": .integer(Int64(code)), "message": .string(message), "data": ["kind": .string(kind)]]
+    }
+}
+
+/// One example call of a method: named params and the result they give.
+public struct RPCExample: Sendable, Hashable {
+    public var name: String
+    public var params: [String: JSONValue]
+    public var result: JSONValue
+
+    public init(_ name: String, params: [String: JSONValue] = [:], result: JSONValue) {
+        self.name = name
+        self.params = params
+        self.result = result
+    }
+}
+
 /// A request as a handler sees it: the method, the id (nil for a notification) and the params, always an
 /// object (positional params are mapped to the declared names; absent params are `{}`).
 public struct RPCCall: Sendable {
@@ -70,6 +102,10 @@ public struct RPCMethod: Sendable {
     public var description: String
     public var params: [RPCParameter]
     public var result: RPCResultDescription
+    /// The domain errors it can answer with, beyond the protocol's (`invalid_params`, `internal_error`,
+    /// `request_cancelled`), which every method can.
+    public var errors: [RPCErrorDescription] = []
+    public var examples: [RPCExample] = []
     public var handler: Handler
 
     public init(
@@ -86,6 +122,14 @@ public struct RPCMethod: Sendable {
         self.params = params
         self.result = result
         self.handler = handler
+    }
+
+    /// This method, documented with the errors it can answer with and example calls.
+    public func documented(errors: [RPCErrorDescription], examples: [RPCExample]) -> RPCMethod {
+        var copy = self
+        copy.errors = errors
+        copy.examples = examples
+        return copy
     }
 
     /// A method whose params decode as `Params` and whose result encodes from `Result`.

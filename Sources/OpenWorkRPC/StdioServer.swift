@@ -52,6 +52,7 @@ public enum StdioServer {
         )
         reader.start()
         let session = RPCSession { message in
+            dispatcher.trace?.notification(message)
             if let bytes = try? message.serializedBytes() { writer.send(bytes) }
         }
         defer { session.close() }

@@ -118,7 +118,8 @@ struct RPCCommand: AsyncParsableCommand {
                 let host = HostController(engine: engine, dataDirectory: directory, environment: environment)
                 operations.host = host
                 operations.environment = environment
-                let dispatcher = Dispatcher(table: Operations.table(operations))
+                let trace = try Operations.Configuration.trace(environment)
+                let dispatcher = Dispatcher(table: Operations.table(operations), trace: trace)
                 let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
                 await withTaskGroup(of: Void.self) { group in
                     // SIGTERM and SIGINT stop opencode before the process exits, so a signalled `openwork rpc`
