@@ -1,3 +1,4 @@
+import OpenWorkHost
 import OpenWorkJSON
 import OpenWorkRPC
 import OpenWorkSystem
@@ -53,13 +54,18 @@ extension Operations {
         "healthy": true, "restarts": 0, "lastExit": .null, "startedAt": time, "uptimeMs": 1_200,
     ]
 
-    private static let connection: JSONValue = [
-        "runId": "run-1", "workspace": .string(path),
-        "approval": ["mode": "manual", "timeoutMs": 30_000, "readOnly": false],
-        "opencode": ["baseUrl": "http://127.0.0.1:4097", "username": .null, "password": .null],
-        "openwork": ["baseUrl": "http://127.0.0.1:8787", "hostToken": .null],
-        "router": .null, "diagnostics": ["cliVersion": "0.1.0"],
-    ]
+    /// What `HostConnection.json(includeSecrets: false)` answers for a run (made by it, so it cannot drift).
+    private static let connection: JSONValue = HostConnection(
+        runID: "run-1", workspace: path, approvalMode: "manual", approvalTimeoutMs: 30_000, readOnly: false,
+        opencodeURL: "http://127.0.0.1:4097", opencodePort: 4097, opencodeVersion: "1.18.33",
+        hotReload: HostHotReload(enabled: true, debounceMs: 700, cooldownMs: 1_500),
+        openworkURL: "http://127.0.0.1:8787", openworkConnectURL: "http://127.0.0.1:8787", openworkHost: "127.0.0.1",
+        openworkPort: 8787, openworkVersion: "0.11.165", secrets: HostSecrets(), ownerToken: nil, routerURL: nil,
+        sandbox: [
+            "backend": "bwrap", "reason": "asked for (--sandbox bwrap)", "persistDir": "/data/sandbox/persist",
+            "mounts": [],
+        ]
+    ).json(includeSecrets: false)
 
     private typealias Entry = (errors: [RPCErrorDescription], examples: [RPCExample])
 
@@ -255,7 +261,7 @@ extension Operations {
             errors(
                 .hostAlreadyRunning, .hostStopped, .hostCheckFailed, .serviceStartFailed, .serviceUnavailable,
                 .serviceVerificationFailed, .invalidSetting, .invalidPath, .sidecarNotFound, .opencodeStartFailed,
-                .dataDirUnusable),
+                .dataDirUnusable, .dataDirUnsafe, .sandboxUnavailable, .sandboxMountRefused),
             [
                 RPCExample(
                     "a workspace", params: ["workspace": .string(path)],

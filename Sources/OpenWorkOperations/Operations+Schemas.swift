@@ -36,9 +36,12 @@ extension Operations {
             "properties": ["code": integer, "signal": integer],
         ],
         "OpenCodeStatus": openCodeStatusSchema,
-        "Sandbox": object([
-            "backend": ["enum": ["none", "bwrap", "docker", "podman", "container"]], "reason": string,
-        ]),
+        "Sandbox": object(
+            [
+                "backend": ["enum": ["none", "bwrap", "docker", "podman", "container"]], "reason": string,
+                "persistDir": string,
+                "mounts": array(object(["hostPath": string, "target": string, "readOnly": boolean])),
+            ], required: ["backend", "reason"]),
         "SidecarResolution": object([
             "name": string, "path": string, "source": string, "expectedVersion": nullable("string"),
             "version": nullable("string"), "verified": boolean, "sha256": nullable("string"), "downloaded": boolean,
@@ -64,11 +67,23 @@ extension Operations {
             "additionalProperties": true,
             "description": "the anchor's `--json` object; every credential is null unless `includeSecrets`",
             "properties": [
-                "runId": string, "workspace": string, "approval": ["type": "object"],
-                "opencode": ["type": "object", "additionalProperties": true],
-                "openwork": ["type": "object", "additionalProperties": true],
-                "router": ["type": ["object", "null"], "additionalProperties": true],
-                "diagnostics": ["type": "object", "additionalProperties": true],
+                "runId": string, "workspace": string,
+                "approval": object(
+                    ["mode": ["enum": ["manual", "auto"]], "timeoutMs": nullable("integer"), "readOnly": boolean]),
+                "opencode": object([
+                    "baseUrl": string, "connectUrl": string, "username": nullable("string"),
+                    "password": nullable("string"), "bindHost": string, "port": integer,
+                    "hotReload": object(["enabled": boolean, "debounceMs": integer, "cooldownMs": integer]),
+                    "version": nullable("string"),
+                ]),
+                "openwork": object([
+                    "baseUrl": string, "connectUrl": string, "host": string, "port": integer,
+                    "collaboratorToken": nullable("string"), "ownerToken": nullable("string"),
+                    "token": nullable("string"), "hostToken": nullable("string"), "version": nullable("string"),
+                ]),
+                "router": ["anyOf": [object(["healthUrl": string]), ["type": "null"]]],
+                "diagnostics": object(["cliVersion": string]),
+                "sandbox": ref("Sandbox"),
             ],
         ],
     ].merging(eventSchemas) { first, _ in first }
