@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
     "openapi-spec-validator==0.9.0"
     "jsonschema==4.26.0"
+    "junitparser==5.0.3"
 )
 
 command -v python3 >/dev/null || {

@@ -6,11 +6,16 @@ import Foundation
 ///
 /// It does not retry steps and never sleeps to wait for a condition: every wait polls with a deadline.
 public enum ScenarioRunner {
-    public static func run(_ scenario: Scenario, configuration: HarnessConfiguration) async -> ScenarioOutcome {
+    /// Runs `scenario` once; `attempt` numbers the run under `--repeat` (it names the run in reports).
+    public static func run(
+        _ scenario: Scenario, configuration: HarnessConfiguration, attempt: Int? = nil
+    ) async -> ScenarioOutcome {
         let clock = ContinuousClock()
         let began = clock.now
         var outcome = ScenarioOutcome(
             file: scenario.file, name: scenario.name, title: scenario.title, status: .passed, duration: .zero)
+        outcome.tags = scenario.tags
+        outcome.attempt = attempt
         if scenario.requirements.contains("fake"), !configuration.opencodeIsFake {
             outcome.status = .skipped
             outcome.reason =
@@ -28,14 +33,17 @@ public enum ScenarioRunner {
         }
         var failure: ScenarioOutcome.Failure?
         for step in scenario.steps {
+            guard failure == nil else {
+                outcome.steps.append(StepResult(step, duration: .zero, status: .notRun))
+                continue
+            }
+            let stepBegan = clock.now
             do {
                 try await step.action.run(in: run)
-            } catch let stepFailure as StepFailure {
-                failure = await run.failure(stepFailure, at: step)
-                break
+                outcome.steps.append(StepResult(step, duration: clock.now - stepBegan, status: .passed))
             } catch {
-                failure = await run.failure(StepFailure("\(error)"), at: step)
-                break
+                outcome.steps.append(StepResult(step, duration: clock.now - stepBegan, status: .failed))
+                failure = await run.failure(error as? StepFailure ?? StepFailure("\(error)"), at: step)
             }
         }
         let survivors = await run.tearDown()
@@ -51,8 +59,15 @@ public enum ScenarioRunner {
             outcome.status = .failed
             outcome.failure = failure
         }
-        if configuration.keepWork { outcome.workDirectory = run.root } else { run.removeDirectories() }
         outcome.duration = clock.now - began
+        if configuration.keepWork { outcome.workDirectory = run.root }
+        if let policy = configuration.artifacts, policy.wants(outcome.status) {
+            switch run.writeArtifacts(of: outcome, into: policy.directory) {
+            case .success(let folder): outcome.artifacts = folder
+            case .failure(let problem): outcome.artifacts = "not written: \(problem.message)"
+            }
+        }
+        if !configuration.keepWork { run.removeDirectories() }
         return outcome
     }
 
