@@ -53,6 +53,8 @@ public struct ScenarioOutcome: Sendable {
     public var duration: Duration
     /// Every step in file order, with its duration and whether it held (those after a failure never ran).
     public var steps: [StepResult] = []
+    /// How long stopping everything took (part of ``duration``; it includes a settle before the leak check).
+    public var teardown: Duration = .zero
     /// Why it was skipped.
     public var reason: String?
     public var failure: Failure?
@@ -129,7 +131,8 @@ public struct ScenarioOutcome: Sendable {
     public var json: JSONValue {
         var object: JSONValue = [
             "file": .string(file), "name": .string(name), "title": .string(title), "status": .string(status.rawValue),
-            "durationMs": .integer(duration.milliseconds), "tags": .array(tags.map { .string($0) }),
+            "durationMs": .integer(duration.milliseconds), "teardownMs": .integer(teardown.milliseconds),
+            "tags": .array(tags.map { .string($0) }),
             "steps": .array(
                 steps.map { step -> JSONValue in
                     [

@@ -46,7 +46,9 @@ public enum ScenarioRunner {
                 failure = await run.failure(error as? StepFailure ?? StepFailure("\(error)"), at: step)
             }
         }
+        let teardownBegan = clock.now
         let survivors = await run.tearDown()
+        outcome.teardown = clock.now - teardownBegan
         if !survivors.isEmpty {
             let message = "left running after teardown (killed now): " + survivors.joined(separator: "; ")
             if failure == nil {

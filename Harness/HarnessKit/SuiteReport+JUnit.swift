@@ -71,7 +71,9 @@ extension SuiteReport {
                     + "  \(step.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  "
                     + "\(step.location)  \(step.text)"
             }
-            lines.append("      <system-out>" + Self.text(steps.joined(separator: "\n")) + "</system-out>")
+            let teardown = String(format: "%8.3f s", outcome.teardown.timeInterval) + "  teardown"
+            lines.append(
+                "      <system-out>" + Self.text((steps + [teardown]).joined(separator: "\n")) + "</system-out>")
         }
         if let failure = outcome.failure, !(failure.opencodeStderr.isEmpty && failure.openworkStderr.isEmpty) {
             let errors =
@@ -94,7 +96,8 @@ extension SuiteReport {
 
     /// A quoted attribute value: as ``text(_:)``, plus `"` and line breaks as character references.
     static func attribute(_ raw: String) -> String {
-        "\"" + text(raw).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
+        "\""
+            + text(raw).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
             .replacingOccurrences(of: "\r", with: "&#13;").replacingOccurrences(of: "\t", with: "&#9;") + "\""
     }
 }

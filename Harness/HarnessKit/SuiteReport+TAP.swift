@@ -13,7 +13,8 @@ extension SuiteReport {
                 lines.append("    # Subtest: \(Self.tapDescription(outcome.runName))")
                 lines.append("    1..\(outcome.steps.count)")
                 for (number, step) in outcome.steps.enumerated() {
-                    let point = "\(step.status == .failed ? "not ok" : "ok") \(number + 1) - "
+                    let point =
+                        "\(step.status == .failed ? "not ok" : "ok") \(number + 1) - "
                         + Self.tapDescription("\(step.location) \(step.text)")
                     let directive =
                         step.status == .notRun
@@ -39,10 +40,13 @@ extension SuiteReport {
         var yaml = ["---"]
         func block(_ key: String, _ text: String) {
             yaml.append("\(key): |-")
-            yaml.append(contentsOf: printable(text).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+            yaml.append(
+                contentsOf: printable(text).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
         }
         block("message", failure.message)
-        if let location = failure.location { yaml.append("at: '\(location.description.replacingOccurrences(of: "'", with: "''"))'") }
+        if let location = failure.location {
+            yaml.append("at: '\(location.description.replacingOccurrences(of: "'", with: "''"))'")
+        }
         if let step = failure.step { block("step", step) }
         yaml.append("file: '\(outcome.file.replacingOccurrences(of: "'", with: "''"))'")
         yaml.append("duration_ms: \(outcome.duration.milliseconds)")

@@ -34,7 +34,9 @@ public struct SuiteReport: Sendable {
         let repeats = repeatCounts
         if !repeats.isEmpty {
             report["repeats"] = .array(
-                repeats.map { ["name": .string($0.name), "passed": .integer(Int64($0.passed)), "runs": .integer(Int64($0.runs))] })
+                repeats.map {
+                    ["name": .string($0.name), "passed": .integer(Int64($0.passed)), "runs": .integer(Int64($0.runs))]
+                })
         }
         return report
     }

@@ -50,7 +50,9 @@ struct ReportOptions: ParsableArguments {
     var stdoutFormat: StdoutFormat { tap ? .tap : report }
 
     func validate() throws {
-        if tap, report != .text, report != .tap { throw ValidationError("--tap and --report \(report) both want stdout") }
+        if tap, report != .text, report != .tap {
+            throw ValidationError("--tap and --report \(report) both want stdout")
+        }
         let onStdout = [stdoutFormat != .text, json == "-", junit == "-"].filter { $0 }.count
         guard onStdout <= 1 else { throw ValidationError("only one report can go to stdout") }
         if artifactsAll, artifacts == nil { throw ValidationError("--artifacts-all needs --artifacts DIR") }

@@ -19,7 +19,9 @@ struct SelectionOptions: ParsableArguments {
             "Run part K of N of the selection (1 ≤ K ≤ N): each scenario is in exactly one part.",
             valueName: "K/N"),
         transform: { text in
-            guard let shard = Shard(text) else { throw ValidationError("--shard wants K/N with 1 ≤ K ≤ N, got \(text)") }
+            guard let shard = Shard(text) else {
+                throw ValidationError("--shard wants K/N with 1 ≤ K ≤ N, got \(text)")
+            }
             return shard
         })
     var shard: Shard?

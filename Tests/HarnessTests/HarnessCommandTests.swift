@@ -131,21 +131,29 @@ struct HarnessCommandTests {
     @Test("--list shows tags and what a scenario needs; --tag, --exclude-tag and --filter select")
     func listsAndSelects() async throws {
         let listing = try await run(["--list", "--filter", "host-check"])
-        #expect(listing.lines == ["host-check  [host, cli]  (requires fake)  \(Repository.scenarios)/host-check.scenario"])
+        #expect(
+            listing.lines == ["host-check  [host, cli]  (requires fake)  \(Repository.scenarios)/host-check.scenario"])
         #expect(
             try await listed(["--tag", "smoke", "--exclude-tag", "rpc"])
                 == ["invalid-path", "multi-workspace-isolation", "remove", "switch", "unknown-workspace"])
-        #expect(try await listed(["--filter", "crash-*", "--filter", "switch"]) == ["crash-loop-recovers", "crash-restart", "switch"])
+        #expect(
+            try await listed(["--filter", "crash-*", "--filter", "switch"]) == [
+                "crash-loop-recovers", "crash-restart", "switch",
+            ])
     }
 
-    @Test("the union of --shard 1/N … N/N is the whole selection with no overlap, by hash and by timings", arguments: [2, 3, 5])
+    @Test(
+        "the union of --shard 1/N … N/N is the whole selection with no overlap, by hash and by timings",
+        arguments: [2, 3, 5])
     func shards(count: Int) async throws {
         let all = try await listed([])
         let directory = try TemporaryDirectory("harness-cli")
         let timings = directory.appending("timings.json")
         let recorded: JSONValue = [
             "scenarios": .array(
-                all.prefix(20).enumerated().map { ["name": .string($1), "durationMs": .integer(Int64(500 * ($0 % 7 + 1)))] })
+                all.prefix(20).enumerated().map {
+                    ["name": .string($1), "durationMs": .integer(Int64(500 * ($0 % 7 + 1)))]
+                })
         ]
         try recorded.serialized().write(toFile: timings, atomically: true, encoding: .utf8)
         for extra in [[], ["--timings", timings]] {
@@ -169,7 +177,10 @@ struct HarnessCommandTests {
         #expect(Array(tap.prefix(2)) == ["TAP version 14", "1..2"])
         #expect(tap.contains { $0.hasPrefix("not ok 1 - regex # time=") })
         #expect(tap.contains("ok 2 - invalid-path # SKIP not run: --fail-fast after regex failed"))
-        #expect(tap.contains { $0.hasPrefix("    not ok 3 - Tests/HarnessTests/Fixtures/failing/regex.scenario:4 expect result") })
+        #expect(
+            tap.contains {
+                $0.hasPrefix("    not ok 3 - Tests/HarnessTests/Fixtures/failing/regex.scenario:4 expect result")
+            })
 
         let report = try JSONValue(parsing: try String(contentsOfFile: json, encoding: .utf8))
         let steps = try #require(report["scenarios"]?[0]?["steps"]?.arrayValue)
@@ -192,9 +203,14 @@ struct HarnessCommandTests {
 
     @Test("against another opencode a scenario that needs the fake is a skipped testcase with the reason")
     func skippedAgainstRealOpencode() async throws {
-        let result = try await run(["--opencode-bin", "/bin/true", "--junit", "-", "Scenarios/opencode-never-ready.scenario"])
+        let result = try await run([
+            "--opencode-bin", "/bin/true", "--junit", "-", "Scenarios/opencode-never-ready.scenario",
+        ])
         #expect(result.exit.code == 0)
-        #expect(result.stdout.contains(#"<skipped message="requires fake (fault knobs or /__fake introspection); opencode under test is /bin/true"/>"#))
+        #expect(
+            result.stdout.contains(
+                #"<skipped message="requires fake (fault knobs or /__fake introspection); opencode under test is /bin/true"/>"#
+            ))
     }
 
     @Test("--artifacts keeps a folder per failed scenario (state, events, stderr, daemon log, transcript)")
@@ -220,7 +236,9 @@ struct HarnessCommandTests {
         #expect(folders == ["added", "http-status"], "a passed scenario leaves nothing")
         let added = out + "/added/"
         let files = try FileManager.default.contentsOfDirectory(atPath: added).sorted()
-        for expected in ["events.jsonl", "opencode.log", "openwork-rpc-1.stderr", "outcome.json", "state.json", "transcript.txt"] {
+        for expected in [
+            "events.jsonl", "opencode.log", "openwork-rpc-1.stderr", "outcome.json", "state.json", "transcript.txt",
+        ] {
             #expect(files.contains(expected), "\(files)")
         }
         let events = try String(contentsOfFile: added + "events.jsonl", encoding: .utf8)

@@ -5,7 +5,8 @@ import Testing
 struct ScenarioSelectionTests {
     /// A scenario named `name` with `tags`.
     func scenario(_ name: String, tags: String = "") throws -> Scenario {
-        try ScenarioParser.parse((tags.isEmpty ? "" : "# tags: \(tags)\n") + "mkdir $WORK/a\n", file: "S/\(name).scenario")
+        try ScenarioParser.parse(
+            (tags.isEmpty ? "" : "# tags: \(tags)\n") + "mkdir $WORK/a\n", file: "S/\(name).scenario")
     }
 
     @Test("# tags: is read (commas or spaces, each once); a tag with other characters is refused")
@@ -33,8 +34,12 @@ struct ScenarioSelectionTests {
         #expect(selection.apply(all).map(\.name) == ["crash-restart"])
     }
 
-    @Test("K/N is read with 1 ≤ K ≤ N", arguments: [("1/1", true), ("2/3", true), ("0/3", false), ("4/3", false),
-        ("1/0", false), ("a/2", false), ("1/2/3", false), ("", false)])
+    @Test(
+        "K/N is read with 1 ≤ K ≤ N",
+        arguments: [
+            ("1/1", true), ("2/3", true), ("0/3", false), ("4/3", false),
+            ("1/0", false), ("a/2", false), ("1/2/3", false), ("", false),
+        ])
     func parsesShard(text: String, valid: Bool) {
         #expect((Shard(text) != nil) == valid)
     }
@@ -42,7 +47,8 @@ struct ScenarioSelectionTests {
     @Test("the union of the shards is the whole set, with no overlap, by hash and by timings", arguments: 1...7)
     func partitions(count: Int) throws {
         let names = (0..<41).map { "scenario-\($0)" }
-        let timings = Dictionary(uniqueKeysWithValues: names.prefix(30).enumerated().map { ($1, Duration.milliseconds(100 * ($0 % 9 + 1))) })
+        let timings = Dictionary(
+            uniqueKeysWithValues: names.prefix(30).enumerated().map { ($1, Duration.milliseconds(100 * ($0 % 9 + 1))) })
         for recorded in [[:], timings] {
             let shards = (1...count).map { Shard(index: $0, count: count)?.names(of: names, timings: recorded) ?? [] }
             let all = shards.flatMap { $0 }

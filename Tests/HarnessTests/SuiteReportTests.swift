@@ -15,7 +15,8 @@ enum SampleRun {
 
     static func report() throws -> SuiteReport {
         var passed = ScenarioOutcome(
-            file: "Scenarios/good.scenario", name: "good", title: "Good", status: .passed, duration: .milliseconds(1500))
+            file: "Scenarios/good.scenario", name: "good", title: "Good", status: .passed, duration: .milliseconds(1500)
+        )
         passed.tags = ["smoke"]
         passed.steps = try steps(passed.file, [("start", 900, .passed), ("call health", 12, .passed)])
         var failed = ScenarioOutcome(
@@ -23,8 +24,10 @@ enum SampleRun {
         failed.tags = ["daemon", "smoke"]
         failed.steps = try steps(
             failed.file,
-            [("start", 800, .passed), (#"call opencode.status"#, 30, .passed),
-                (#"expect result {"state":"<ready> & #1"}"#, 1, .failed), ("call health", 0, .notRun)])
+            [
+                ("start", 800, .passed), (#"call opencode.status"#, 30, .passed),
+                (#"expect result {"state":"<ready> & #1"}"#, 1, .failed), ("call health", 0, .notRun),
+            ])
         failed.failure = .init(
             location: SourceLocation(file: failed.file, line: 3), step: failed.steps[2].text,
             message: "result does not match at /state", expected: #"{"state": "<ready> & #1"}"#,
@@ -47,7 +50,11 @@ struct SuiteReportTests {
         #expect(report["skipped"] == 1)
         let steps = try #require(report["scenarios"]?[1]?["steps"]?.arrayValue)
         #expect(steps.count == 4)
-        #expect(steps[2] == ["verb": "expect result", "line": 3, "text": #"expect result {"state":"<ready> & #1"}"#, "durationMs": 1, "status": "failed"])
+        #expect(
+            steps[2] == [
+                "verb": "expect result", "line": 3, "text": #"expect result {"state":"<ready> & #1"}"#, "durationMs": 1,
+                "status": "failed",
+            ])
         #expect(steps[3]["status"] == "not-run")
         #expect(report["scenarios"]?[1]?["tags"] == ["daemon", "smoke"])
         #expect(report["scenarios"]?[2]?["reason"] == "requires fake (fault knobs)")
@@ -93,8 +100,13 @@ struct SuiteReportTests {
     func junit() throws {
         let xml = try SampleRun.report().junitXML()
         #expect(xml.hasPrefix(#"<?xml version="1.0" encoding="UTF-8"?>"#))
-        #expect(xml.contains(#"<testsuites name="openwork-harness" tests="3" failures="1" errors="0" skipped="1" time="4.000">"#))
-        #expect(xml.contains(#"<testsuite name="Scenarios/bad.scenario" tests="1" failures="1" errors="0" skipped="0" time="2.250">"#))
+        #expect(
+            xml.contains(
+                #"<testsuites name="openwork-harness" tests="3" failures="1" errors="0" skipped="1" time="4.000">"#))
+        #expect(
+            xml.contains(
+                #"<testsuite name="Scenarios/bad.scenario" tests="1" failures="1" errors="0" skipped="0" time="2.250">"#
+            ))
         #expect(xml.contains(#"<failure message="result does not match at /state" type="step">"#))
         #expect(xml.contains("&lt;ready&gt; &amp; #1"))
         #expect(!xml.contains("\u{1B}"))
@@ -112,8 +124,11 @@ struct SuiteReportTests {
         #expect(lines.contains("    # Subtest: good"))
         #expect(lines.contains("    ok 1 - Scenarios/good.scenario:1 start # time=900ms"))
         #expect(lines.contains("ok 1 - good # time=1500ms"))
-        #expect(lines.contains(##"    not ok 3 - Scenarios/bad.scenario:3 expect result {"state":"<ready> & \#1"} # time=1ms"##))
-        #expect(lines.contains("    ok 4 - Scenarios/bad.scenario:4 call health # SKIP not run: an earlier step failed"))
+        #expect(
+            lines.contains(
+                ##"    not ok 3 - Scenarios/bad.scenario:3 expect result {"state":"<ready> & \#1"} # time=1ms"##))
+        #expect(
+            lines.contains("    ok 4 - Scenarios/bad.scenario:4 call health # SKIP not run: an earlier step failed"))
         let failed = try #require(lines.firstIndex(of: "not ok 2 - bad # time=2250ms"))
         #expect(lines[failed + 1] == "  ---")
         #expect(lines[failed + 2] == "  message: |-")
@@ -133,7 +148,10 @@ struct SuiteReportTests {
         let read = try await JUnitConsumer.read(file)
         #expect(read["tests"] == 3)
         let suites = try #require(read["suites"]?.arrayValue)
-        #expect(suites.map { $0["name"] } == ["Scenarios/good.scenario", "Scenarios/bad.scenario", "Scenarios/knob.scenario"])
+        #expect(
+            suites.map { $0["name"] } == [
+                "Scenarios/good.scenario", "Scenarios/bad.scenario", "Scenarios/knob.scenario",
+            ])
         let bad = try #require(suites[1]["cases"]?[0])
         #expect(bad["time"] == 2.25)
         #expect(bad["results"]?[0]?["kind"] == "Failure")
