@@ -40,12 +40,11 @@ public enum ScenarioSuite {
         return (scenarios, invalid)
     }
 
-    /// The `.scenario` files named by `patterns` (paths, directories or globs), sorted and without
-    /// duplicates; with no patterns, every file in `defaultDirectory`.
+    /// The `.scenario` files named by `patterns` (paths, directories or globs), sorted and without duplicates.
+    /// With no path given, the command names the directory ``findScenarioDirectory(from:)`` found.
     ///
     /// - Throws: ``ScenarioParseError`` naming a pattern that matches nothing.
-    public static func discover(_ patterns: [String], defaultDirectory: String = "Scenarios") throws -> [String] {
-        let patterns = patterns.isEmpty ? [defaultDirectory] : patterns
+    public static func discover(_ patterns: [String]) throws -> [String] {
         var files: [String] = []
         for pattern in patterns {
             let matches = expand(pattern)

@@ -24,7 +24,10 @@ struct HarnessCommand: AsyncParsableCommand {
     @Argument(help: "Scenario files, directories or globs (default: every file in --scenario-dir).")
     var paths: [String] = []
 
-    @Option(help: "The scenario directory (default: the nearest Scenarios/ in this directory or a parent).")
+    @Option(
+        help: ArgumentHelp(
+            "The scenario directory (default: the nearest Scenarios/ in this directory or a parent).",
+            valueName: "DIR"))
     var scenarioDir: String?
 
     @OptionGroup(title: "Selection")
@@ -39,10 +42,13 @@ struct HarnessCommand: AsyncParsableCommand {
     @Option(help: "The openwork executable (default: the one built next to this harness).")
     var openworkBin: String?
 
-    @Option(help: "How many scenarios run at once (default: the number of cores).")
+    @Option(help: ArgumentHelp("How many scenarios run at once (the default is the number of cores).", valueName: "N"))
     var jobs: Int = ScenarioSuite.defaultParallelism
 
-    @Option(help: "Multiply every deadline by this positive number (default: $HARNESS_TIMEOUT_SCALE, else 1).")
+    @Option(
+        help: ArgumentHelp(
+            "Multiply every deadline by this positive number (default: $HARNESS_TIMEOUT_SCALE, else 1).",
+            valueName: "X"))
     var timeoutScale: String?
 
     @Flag(help: "Keep each scenario's work and data directories and print where they are.")

@@ -32,7 +32,9 @@ struct ReportOptions: ParsableArguments {
     var junit: String?
 
     @Option(
-        help: "JUnit testsuites: one per scenario file or per (first) tag (file, tag).",
+        help: ArgumentHelp(
+            "JUnit testsuites: one per scenario file or per (first) tag (values: file, tag; default: file).",
+            valueName: "GROUP"),
         transform: { text in
             guard let grouping = JUnitGrouping(rawValue: text) else {
                 throw ValidationError("--junit-group wants file or tag, got \(text)")

@@ -5,13 +5,18 @@ import OpenWorkJSON
 
 /// Which scenarios run, how often, and on which machine of a CI matrix.
 struct SelectionOptions: ParsableArguments {
-    @Option(help: "Run only scenarios with this name or matching this glob (repeatable: any one matches).")
+    @Option(
+        help: ArgumentHelp(
+            "Run only scenarios with this name or matching this glob (repeatable: any one matches).",
+            valueName: "PATTERN"))
     var filter: [String] = []
 
-    @Option(help: "Run only scenarios with this `# tags:` entry (repeatable: any one matches).")
+    @Option(
+        help: ArgumentHelp(
+            "Run only scenarios with this `# tags:` entry (repeatable: any one matches).", valueName: "TAG"))
     var tag: [String] = []
 
-    @Option(help: "Skip scenarios with this `# tags:` entry (repeatable).")
+    @Option(help: ArgumentHelp("Skip scenarios with this `# tags:` entry (repeatable).", valueName: "TAG"))
     var excludeTag: [String] = []
 
     @Option(
@@ -26,10 +31,15 @@ struct SelectionOptions: ParsableArguments {
         })
     var shard: Shard?
 
-    @Option(help: "A JSON report (--json) of an earlier run: --shard then balances parts by recorded duration.")
+    @Option(
+        help: ArgumentHelp(
+            "A JSON report (--json) of an earlier run: --shard then balances parts by recorded duration.",
+            valueName: "FILE"))
     var timings: String?
 
-    @Option(name: .customLong("repeat"), help: "Run each scenario N times and report how many runs passed.")
+    @Option(
+        name: .customLong("repeat"),
+        help: ArgumentHelp("Run each scenario N times and report how many runs passed.", valueName: "N"))
     var repeats: Int = 1
 
     @Flag(help: "Start no scenario after the first failure (the rest are reported as skipped).")
