@@ -164,7 +164,9 @@ struct HarnessCommandTests {
         }
     }
 
-    @Test("--tap on stdout, --json and --junit files, --fail-fast skips the rest with the reason")
+    @Test(
+        "--tap on stdout, --json and --junit files (read by junitparser), --fail-fast skips the rest with the reason",
+        .enabled(if: JUnitConsumer.shouldRun, "run bash scripts/ensure-python-tools.sh"))
     func reports() async throws {
         let directory = try TemporaryDirectory("harness-cli")
         let (json, junit) = (directory.appending("report.json"), directory.appending("junit.xml"))
