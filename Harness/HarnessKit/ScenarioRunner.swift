@@ -4,7 +4,11 @@ import Foundation
 /// stops everything the scenario started (SIGTERM → grace → SIGKILL of each group) and fails the scenario
 /// for any survivor, and for any process still running for its data directory a second later (a leak).
 ///
-/// It does not retry steps and never sleeps to wait for a condition: every wait polls with a deadline.
+/// Each step is timed; the steps after a failure are reported as not run. With ``ArtifactPolicy`` set, the
+/// run's logs, events and state are written out after teardown, before its directories are removed.
+///
+/// It does not retry steps and never sleeps to wait for a condition: every wait polls with a deadline. It does
+/// not parse: an invalid file never gets here (the command stops with exit 2 first).
 public enum ScenarioRunner {
     /// Runs `scenario` once; `attempt` numbers the run under `--repeat` (it names the run in reports).
     public static func run(
@@ -71,22 +75,5 @@ public enum ScenarioRunner {
         }
         if !configuration.keepWork { run.removeDirectories() }
         return outcome
-    }
-
-    /// Parses and runs a file; a parse error is a failed outcome with its `file:line`.
-    public static func run(file: String, configuration: HarnessConfiguration) async -> ScenarioOutcome {
-        do {
-            return await run(try ScenarioParser.parse(contentsOf: file), configuration: configuration)
-        } catch let error as ScenarioParseError {
-            let name = (file.split(separator: "/").last.map(String.init) ?? file).replacingOccurrences(
-                of: ".scenario", with: "")
-            return ScenarioOutcome(
-                file: file, name: name, title: name, status: .failed, duration: .zero,
-                failure: .init(location: error.location, message: "parse error: \(error)"))
-        } catch {
-            return ScenarioOutcome(
-                file: file, name: file, title: file, status: .failed, duration: .zero,
-                failure: .init(message: "\(error)"))
-        }
     }
 }

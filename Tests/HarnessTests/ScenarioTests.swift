@@ -23,8 +23,8 @@ enum Repository {
 struct DocumentedScenarioTests {
     @Test("scenario", arguments: Repository.files(in: Repository.scenarios))
     func scenario(_ name: String) async throws {
-        let outcome = await ScenarioRunner.run(
-            file: Repository.scenarios + "/" + name, configuration: HarnessConfiguration())
+        let scenario = try ScenarioParser.parse(contentsOf: Repository.scenarios + "/" + name)
+        let outcome = await ScenarioRunner.run(scenario, configuration: HarnessConfiguration())
         if outcome.status == .failed { Issue.record("\(outcome.summaryLine)\n\(outcome.details)") }
         #expect(outcome.status != .failed)
     }
@@ -120,8 +120,8 @@ struct RunnerSelfTests {
 
     @Test("a failure report carries the step, expected and actual JSON, and the transcript")
     func report() async throws {
-        let outcome = await ScenarioRunner.run(
-            file: Repository.failing + "/result-mismatch.scenario", configuration: HarnessConfiguration())
+        let scenario = try ScenarioParser.parse(contentsOf: Repository.failing + "/result-mismatch.scenario")
+        let outcome = await ScenarioRunner.run(scenario, configuration: HarnessConfiguration())
         let failure = try #require(outcome.failure)
         #expect(failure.location?.line == 4)
         #expect(failure.step == #"expect result {"state":"ready"}"#)
@@ -135,8 +135,8 @@ struct RunnerSelfTests {
     @Test("a scenario that needs the fake is skipped, with the reason, against another opencode")
     func skipsWithoutFake() async throws {
         let configuration = HarnessConfiguration(opencodeExecutable: "/usr/bin/true")
-        let outcome = await ScenarioRunner.run(
-            file: Repository.scenarios + "/opencode-never-ready.scenario", configuration: configuration)
+        let scenario = try ScenarioParser.parse(contentsOf: Repository.scenarios + "/opencode-never-ready.scenario")
+        let outcome = await ScenarioRunner.run(scenario, configuration: configuration)
         #expect(outcome.status == .skipped)
         #expect(outcome.reason?.contains("requires fake") == true)
         #expect(outcome.summaryLine.hasPrefix("SKIP opencode-never-ready: requires fake"))
