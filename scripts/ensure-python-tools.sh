@@ -9,6 +9,7 @@ packages=(
     "openapi-spec-validator==0.9.0"
     "jsonschema==4.26.0"
     "schemathesis==4.32.5"
+    "junitparser==5.0.3"
 )
 
 command -v python3 >/dev/null || {

@@ -17,6 +17,10 @@ public struct HarnessConfiguration: Sendable {
     public var environment: [String: String]
     /// How long stopped processes get between SIGTERM and SIGKILL.
     public var stopGrace: Duration
+    /// Where each run's artifacts are written (`--artifacts`), and for which runs; `nil` keeps none.
+    public var artifacts: ArtifactPolicy?
+    /// `HARNESS_TIMEOUT_SCALE` when it is not a positive number: a usage error (see ``usageProblems()``).
+    public private(set) var invalidTimeoutScale: String?
 
     /// Whether scenarios that need fault knobs or introspection can run.
     public var opencodeIsFake: Bool {
@@ -37,11 +41,29 @@ public struct HarnessConfiguration: Sendable {
         self.fakeExecutable = fakeExecutable
         let fromEnvironment = environment["OPENCODE_BIN"].flatMap { $0.isEmpty ? nil : $0 }
         self.opencodeExecutable = opencodeExecutable ?? fromEnvironment ?? fakeExecutable
-        self.timeoutScale =
-            timeoutScale ?? environment["HARNESS_TIMEOUT_SCALE"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
+        self.timeoutScale = timeoutScale ?? 1
+        if timeoutScale == nil, let text = environment["HARNESS_TIMEOUT_SCALE"], !text.isEmpty {
+            if let scale = Self.timeoutScale(text) { self.timeoutScale = scale } else { invalidTimeoutScale = text }
+        }
         self.keepWork = keepWork
         self.environment = Self.scrubbed(environment)
         self.stopGrace = .seconds(3)
+    }
+
+    /// A timeout scale as written on the command line or in `HARNESS_TIMEOUT_SCALE`: a finite number above 0
+    /// (`2`, `0.5`), else `nil`.
+    public static func timeoutScale(_ text: String) -> Double? {
+        guard let scale = Double(text), scale.isFinite, scale > 0 else { return nil }
+        return scale
+    }
+
+    /// Every reason this configuration cannot run, one line each: a bad `HARNESS_TIMEOUT_SCALE`, then the
+    /// executables' problems (``executableProblems()``). Each is a usage error.
+    public func usageProblems() -> [String] {
+        let scale = invalidTimeoutScale.map {
+            "HARNESS_TIMEOUT_SCALE=\($0) is not a positive number (the factor every deadline is multiplied by)"
+        }
+        return (scale.map { [$0] } ?? []) + executableProblems()
     }
 
     /// What is wrong with the executables, one line each (empty when both can run). A built product that is
@@ -70,4 +92,21 @@ public struct HarnessConfiguration: Sendable {
     }
 
     func scaled(_ duration: Duration) -> Duration { duration * timeoutScale }
+}
+
+/// Which scenario runs leave artifacts, and where (`--artifacts DIR`, `--artifacts-all`).
+public struct ArtifactPolicy: Sendable {
+    public var directory: String
+    /// Every run, not only the failed ones.
+    public var includePassed: Bool
+
+    public init(directory: String, includePassed: Bool = false) {
+        self.directory = directory
+        self.includePassed = includePassed
+    }
+
+    /// Whether a run that ended so leaves artifacts (a skipped one never ran).
+    func wants(_ status: ScenarioOutcome.Status) -> Bool {
+        status == .failed || (includePassed && status == .passed)
+    }
 }

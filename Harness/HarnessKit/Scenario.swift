@@ -11,6 +11,9 @@ public struct Scenario: Sendable {
     public var docs: [String]
     /// `# requires:` entries; `fake` means fault knobs or `/__fake` introspection.
     public var requirements: Set<String>
+    /// `# tags:` entries (comma- or space-separated), in the order written: what `--tag` and `--exclude-tag`
+    /// select on, and what JUnit can group by.
+    public var tags: [String]
     public var steps: [Step]
     /// `-- name --` sections: the text up to the next section or the end of the file.
     public var sections: [String: String]

@@ -1,5 +1,6 @@
 import Foundation
 public import OpenWorkJSON
+import OpenWorkSystem
 
 /// How one scenario ended. A failure is a value, not a thrown error: the suite goes on.
 public struct ScenarioOutcome: Sendable {
@@ -24,27 +25,74 @@ public struct ScenarioOutcome: Sendable {
         public var opencodeStderr: [String] = []
         /// The last lines `openwork rpc` itself wrote to stderr.
         public var openworkStderr: [String] = []
+
+        public init(
+            location: SourceLocation? = nil, step: String? = nil, message: String, expected: String? = nil,
+            actual: String? = nil, transcript: [String] = [], opencodeStderr: [String] = [],
+            openworkStderr: [String] = []
+        ) {
+            self.location = location
+            self.step = step
+            self.message = message
+            self.expected = expected
+            self.actual = actual
+            self.transcript = transcript
+            self.opencodeStderr = opencodeStderr
+            self.openworkStderr = openworkStderr
+        }
     }
 
     public var file: String
     public var name: String
     public var title: String
+    /// The scenario's `# tags:`.
+    public var tags: [String] = []
+    /// Which run of the scenario this is under `--repeat N` (1…N), `nil` when it runs once.
+    public var attempt: Int?
     public var status: Status
     public var duration: Duration
+    /// Every step in file order, with its duration and whether it held (those after a failure never ran).
+    public var steps: [StepResult] = []
+    /// How long stopping everything took (part of ``duration``; it includes a settle before the leak check).
+    public var teardown: Duration = .zero
     /// Why it was skipped.
     public var reason: String?
     public var failure: Failure?
     /// Where its directories were kept (`--keep-work`).
     public var workDirectory: String?
+    /// Where its artifacts were written (`--artifacts`), or why they could not be.
+    public var artifacts: String?
+
+    public init(
+        file: String, name: String, title: String, status: Status, duration: Duration, reason: String? = nil,
+        failure: Failure? = nil
+    ) {
+        self.file = file
+        self.name = name
+        self.title = title
+        self.status = status
+        self.duration = duration
+        self.reason = reason
+        self.failure = failure
+    }
+
+    /// The name with the run under `--repeat` (`crash-restart#2`): what reports call this run.
+    public var runName: String { attempt.map { "\(name)#\($0)" } ?? name }
+
+    /// The name of its artifacts folder: the run's name with every character a CI upload could trip on
+    /// replaced by `_`.
+    public var artifactName: String {
+        let name = attempt.map { "\(self.name)-run\($0)" } ?? name
+        return String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "_" })
+    }
 
     /// The one line printed per scenario.
     public var summaryLine: String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        let time = "(" + String(format: "%.2f", seconds) + "s)"
+        let time = "(" + String(format: "%.2f", duration.timeInterval) + "s)"
         switch status {
-        case .passed: return "PASS \(name) \(time)"
-        case .failed: return "FAIL \(name) \(time): \(failure?.message.split(separator: "\n").first ?? "")"
-        case .skipped: return "SKIP \(name): \(reason ?? "")"
+        case .passed: return "PASS \(runName) \(time)"
+        case .failed: return "FAIL \(runName) \(time): \(failure?.message.split(separator: "\n").first ?? "")"
+        case .skipped: return "SKIP \(runName): \(reason ?? "")"
         }
     }
 
@@ -75,6 +123,7 @@ public struct ScenarioOutcome: Sendable {
             lines.append(contentsOf: failure.openworkStderr.map { "    " + $0 })
         }
         if let workDirectory { lines.append("  work kept in \(workDirectory)") }
+        if let artifacts { lines.append("  artifacts: \(artifacts)") }
         return lines.joined(separator: "\n")
     }
 
@@ -82,11 +131,21 @@ public struct ScenarioOutcome: Sendable {
     public var json: JSONValue {
         var object: JSONValue = [
             "file": .string(file), "name": .string(name), "title": .string(title), "status": .string(status.rawValue),
-            "durationMs": .integer(
-                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000),
+            "durationMs": .integer(duration.milliseconds), "teardownMs": .integer(teardown.milliseconds),
+            "tags": .array(tags.map { .string($0) }),
+            "steps": .array(
+                steps.map { step -> JSONValue in
+                    [
+                        "verb": .string(step.verb), "line": .integer(Int64(step.location.line)),
+                        "text": .string(step.text), "durationMs": .integer(step.duration.milliseconds),
+                        "status": .string(step.status.rawValue),
+                    ]
+                }),
         ]
+        if let attempt { object["attempt"] = .integer(Int64(attempt)) }
         if let reason { object["reason"] = .string(reason) }
         if let workDirectory { object["workDirectory"] = .string(workDirectory) }
+        if let artifacts { object["artifacts"] = .string(artifacts) }
         if let failure {
             var details: JSONValue = [
                 "message": .string(failure.message),

@@ -126,7 +126,7 @@ private struct LineParser {
 
     mutating func parse(_ text: String) throws -> Scenario {
         var scenario = Scenario(
-            file: file, title: "", docs: [], requirements: [], steps: [], sections: [:])
+            file: file, title: "", docs: [], requirements: [], tags: [], steps: [], sections: [:])
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         var sectionName: String?
@@ -188,6 +188,13 @@ private struct LineParser {
             for item in requires.split(whereSeparator: { $0 == "," || $0 == " " }) {
                 guard item == "fake" else { throw fail("unknown requirement \"\(item)\" (known: fake)") }
                 scenario.requirements.insert(String(item))
+            }
+        } else if let tags = value("tags") {
+            for item in tags.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) {
+                guard item.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw fail("a tag is letters, digits, - and _, got \"\(item)\"")
+                }
+                if !scenario.tags.contains(item) { scenario.tags.append(item) }
             }
         }
     }

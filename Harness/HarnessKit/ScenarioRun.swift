@@ -26,6 +26,8 @@ public final class ScenarioRun {
     var lastStatus: Int?
     /// What `cli` and `http` steps did, for the failure report.
     var notes: [String] = []
+    /// What each `openwork` of a `cli` step wrote to stderr, in the order they ran (for artifacts).
+    var cliErrorOutputs: [String] = []
     var lastEvent: JSONValue?
     var spawned: [String: OpenCodeProcess] = [:]
     /// Processes that must be gone at the end.

@@ -4,13 +4,22 @@ import Foundation
 /// stops everything the scenario started (SIGTERM → grace → SIGKILL of each group) and fails the scenario
 /// for any survivor, and for any process still running for its data directory a second later (a leak).
 ///
-/// It does not retry steps and never sleeps to wait for a condition: every wait polls with a deadline.
+/// Each step is timed; the steps after a failure are reported as not run. With ``ArtifactPolicy`` set, the
+/// run's logs, events and state are written out after teardown, before its directories are removed.
+///
+/// It does not retry steps and never sleeps to wait for a condition: every wait polls with a deadline. It does
+/// not parse: an invalid file never gets here (the command stops with exit 2 first).
 public enum ScenarioRunner {
-    public static func run(_ scenario: Scenario, configuration: HarnessConfiguration) async -> ScenarioOutcome {
+    /// Runs `scenario` once; `attempt` numbers the run under `--repeat` (it names the run in reports).
+    public static func run(
+        _ scenario: Scenario, configuration: HarnessConfiguration, attempt: Int? = nil
+    ) async -> ScenarioOutcome {
         let clock = ContinuousClock()
         let began = clock.now
         var outcome = ScenarioOutcome(
             file: scenario.file, name: scenario.name, title: scenario.title, status: .passed, duration: .zero)
+        outcome.tags = scenario.tags
+        outcome.attempt = attempt
         if scenario.requirements.contains("fake"), !configuration.opencodeIsFake {
             outcome.status = .skipped
             outcome.reason =
@@ -28,17 +37,22 @@ public enum ScenarioRunner {
         }
         var failure: ScenarioOutcome.Failure?
         for step in scenario.steps {
+            guard failure == nil else {
+                outcome.steps.append(StepResult(step, duration: .zero, status: .notRun))
+                continue
+            }
+            let stepBegan = clock.now
             do {
                 try await step.action.run(in: run)
-            } catch let stepFailure as StepFailure {
-                failure = await run.failure(stepFailure, at: step)
-                break
+                outcome.steps.append(StepResult(step, duration: clock.now - stepBegan, status: .passed))
             } catch {
-                failure = await run.failure(StepFailure("\(error)"), at: step)
-                break
+                outcome.steps.append(StepResult(step, duration: clock.now - stepBegan, status: .failed))
+                failure = await run.failure(error as? StepFailure ?? StepFailure("\(error)"), at: step)
             }
         }
+        let teardownBegan = clock.now
         let survivors = await run.tearDown()
+        outcome.teardown = clock.now - teardownBegan
         if !survivors.isEmpty {
             let message = "left running after teardown (killed now): " + survivors.joined(separator: "; ")
             if failure == nil {
@@ -51,25 +65,15 @@ public enum ScenarioRunner {
             outcome.status = .failed
             outcome.failure = failure
         }
-        if configuration.keepWork { outcome.workDirectory = run.root } else { run.removeDirectories() }
         outcome.duration = clock.now - began
-        return outcome
-    }
-
-    /// Parses and runs a file; a parse error is a failed outcome with its `file:line`.
-    public static func run(file: String, configuration: HarnessConfiguration) async -> ScenarioOutcome {
-        do {
-            return await run(try ScenarioParser.parse(contentsOf: file), configuration: configuration)
-        } catch let error as ScenarioParseError {
-            let name = (file.split(separator: "/").last.map(String.init) ?? file).replacingOccurrences(
-                of: ".scenario", with: "")
-            return ScenarioOutcome(
-                file: file, name: name, title: name, status: .failed, duration: .zero,
-                failure: .init(location: error.location, message: "parse error: \(error)"))
-        } catch {
-            return ScenarioOutcome(
-                file: file, name: file, title: file, status: .failed, duration: .zero,
-                failure: .init(message: "\(error)"))
+        if configuration.keepWork { outcome.workDirectory = run.root }
+        if let policy = configuration.artifacts, policy.wants(outcome.status) {
+            switch run.writeArtifacts(of: outcome, into: policy.directory) {
+            case .success(let folder): outcome.artifacts = folder
+            case .failure(let problem): outcome.artifacts = "not written: \(problem.message)"
+            }
         }
+        if !configuration.keepWork { run.removeDirectories() }
+        return outcome
     }
 }

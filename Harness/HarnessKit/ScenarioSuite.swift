@@ -1,16 +1,50 @@
 import Foundation
 
-/// Finds scenario files and runs them, at most `parallelism` at a time, reporting each as it ends.
+/// Finds scenario files, parses them, and runs them, at most `parallelism` at a time, reporting each as it ends.
+///
+/// Scenarios share nothing: each has its own `$WORK` and `$DATA`, its own `openwork rpc` and opencode (on
+/// ports the kernel picks), so any number can run at once; the limit is only how much the machine can carry.
 public enum ScenarioSuite {
-    /// At most two scenarios run at once: each drives an engine and an opencode, and CI has two cores.
-    public static let defaultParallelism = 2
+    /// One scenario per core.
+    public static var defaultParallelism: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// The `.scenario` files named by `patterns` (paths, directories or globs), sorted and without
-    /// duplicates; with no patterns, every file in `defaultDirectory`.
+    /// The name of the directory of scenario files that ``findScenarioDirectory(from:)`` looks for.
+    public static let directoryName = "Scenarios"
+
+    /// The nearest `Scenarios/` holding `.scenario` files, in `directory` or one of its parents.
+    public static func findScenarioDirectory(from directory: String) -> String? {
+        var candidate = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            let path = candidate.appendingPathComponent(directoryName).path
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if names.contains(where: { $0.hasSuffix(".scenario") }) { return path }
+            let parent = candidate.deletingLastPathComponent()
+            guard parent.path != candidate.path else { return nil }
+            candidate = parent
+        }
+    }
+
+    /// Parses every file: the scenarios, and the errors of those that cannot run (both in file order).
+    public static func load(_ files: [String]) -> (scenarios: [Scenario], invalid: [ScenarioParseError]) {
+        var scenarios: [Scenario] = []
+        var invalid: [ScenarioParseError] = []
+        for file in files {
+            do {
+                scenarios.append(try ScenarioParser.parse(contentsOf: file))
+            } catch let error as ScenarioParseError {
+                invalid.append(error)
+            } catch {
+                invalid.append(ScenarioParseError(location: .init(file: file, line: 0), message: "\(error)"))
+            }
+        }
+        return (scenarios, invalid)
+    }
+
+    /// The `.scenario` files named by `patterns` (paths, directories or globs), sorted and without duplicates.
+    /// With no path given, the command names the directory ``findScenarioDirectory(from:)`` found.
     ///
     /// - Throws: ``ScenarioParseError`` naming a pattern that matches nothing.
-    public static func discover(_ patterns: [String], defaultDirectory: String = "Scenarios") throws -> [String] {
-        let patterns = patterns.isEmpty ? [defaultDirectory] : patterns
+    public static func discover(_ patterns: [String]) throws -> [String] {
         var files: [String] = []
         for pattern in patterns {
             let matches = expand(pattern)
@@ -37,30 +71,65 @@ public enum ScenarioSuite {
             .map { directory.isEmpty ? $0 : directory + "/" + $0 }
     }
 
-    /// Runs `files`, calling `report` as each one ends (in completion order); returns outcomes in file order.
+    /// How a set of scenarios is run.
+    public struct RunOptions: Sendable {
+        /// How many scenario runs at once (at least 1).
+        public var parallelism: Int
+        /// How many times each scenario runs (`--repeat`): runs are then numbered in reports.
+        public var repeats: Int
+        /// After the first failure, start nothing more: runs not started are skipped with the reason (those
+        /// already running finish, so everything they started is stopped).
+        public var failFast: Bool
+
+        public init(parallelism: Int = ScenarioSuite.defaultParallelism, repeats: Int = 1, failFast: Bool = false) {
+            self.parallelism = parallelism
+            self.repeats = repeats
+            self.failFast = failFast
+        }
+    }
+
+    /// Runs `scenarios` (each `options.repeats` times, its runs one after another in the list), calling
+    /// `report` as each run ends (in completion order); returns the outcomes in list order.
     public static func run(
-        _ files: [String],
+        _ scenarios: [Scenario],
         configuration: HarnessConfiguration,
-        parallelism: Int = defaultParallelism,
+        options: RunOptions = RunOptions(),
         report: @Sendable (ScenarioOutcome) -> Void = { _ in }
     ) async -> [ScenarioOutcome] {
-        var outcomes = [ScenarioOutcome?](repeating: nil, count: files.count)
+        let runs = scenarios.flatMap { scenario in
+            (1...max(1, options.repeats)).map { (scenario, options.repeats > 1 ? Optional($0) : nil) }
+        }
+        var outcomes = [ScenarioOutcome?](repeating: nil, count: runs.count)
+        var firstFailure: String?
         await withTaskGroup(of: (Int, ScenarioOutcome).self) { group in
             var next = 0
             func launch() {
-                guard next < files.count else { return }
+                guard next < runs.count, firstFailure == nil || !options.failFast else { return }
                 let index = next
-                let file = files[index]
+                let (scenario, attempt) = runs[index]
                 next += 1
-                group.addTask { (index, await ScenarioRunner.run(file: file, configuration: configuration)) }
+                group.addTask {
+                    (index, await ScenarioRunner.run(scenario, configuration: configuration, attempt: attempt))
+                }
             }
-            for _ in 0..<max(1, parallelism) { launch() }
+            for _ in 0..<max(1, options.parallelism) { launch() }
             while let (index, outcome) = await group.next() {
                 report(outcome)
                 outcomes[index] = outcome
+                if outcome.status == .failed, firstFailure == nil { firstFailure = outcome.runName }
                 launch()
             }
         }
-        return outcomes.compactMap { $0 }
+        return outcomes.enumerated().map { index, outcome in
+            if let outcome { return outcome }
+            let (scenario, attempt) = runs[index]
+            var skipped = ScenarioOutcome(
+                file: scenario.file, name: scenario.name, title: scenario.title, status: .skipped, duration: .zero,
+                reason: "not run: --fail-fast after \(firstFailure ?? "a failure") failed")
+            skipped.tags = scenario.tags
+            skipped.attempt = attempt
+            report(skipped)
+            return skipped
+        }
     }
 }

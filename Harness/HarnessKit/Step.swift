@@ -5,6 +5,13 @@ public struct Step: Sendable {
     public var text: String
     /// What the line does: one of the step types in `Steps/` (`CallStep`, `ExpectFileStep`, …).
     public var action: any StepAction
+
+    /// The verb the line starts with; for an expectation, `expect` and its kind (`expect result`).
+    public var verb: String {
+        let words = text.split(separator: " ", maxSplits: 2)
+        guard words.first == "expect", words.count > 1 else { return words.first.map(String.init) ?? "" }
+        return "expect " + words[1]
+    }
 }
 
 /// What a parsed step line does when its scenario runs.

@@ -66,3 +66,11 @@ enum StepRegistry {
         }
     }
 }
+
+extension ScenarioParser {
+    /// Every verb a step line can start with, and every `expect KIND`, sorted: what the README's scenario-format
+    /// table must document, no more and no less.
+    public static var vocabulary: [String] {
+        (StepRegistry.verbs.keys.map { $0 } + StepRegistry.expectations.map { "expect " + $0.name }).sorted()
+    }
+}

@@ -23,8 +23,8 @@ enum Repository {
 struct DocumentedScenarioTests {
     @Test("scenario", arguments: Repository.files(in: Repository.scenarios))
     func scenario(_ name: String) async throws {
-        let outcome = await ScenarioRunner.run(
-            file: Repository.scenarios + "/" + name, configuration: HarnessConfiguration())
+        let scenario = try ScenarioParser.parse(contentsOf: Repository.scenarios + "/" + name)
+        let outcome = await ScenarioRunner.run(scenario, configuration: HarnessConfiguration())
         if outcome.status == .failed { Issue.record("\(outcome.summaryLine)\n\(outcome.details)") }
         #expect(outcome.status != .failed)
     }
@@ -58,6 +58,44 @@ struct DocumentedScenarioTests {
     }
 }
 
+/// The README's scenario-format table, read as a newcomer reads it.
+@Suite("Scenario format documentation")
+struct ScenarioFormatDocumentationTests {
+    /// The verbs named in the first column of the first table under "### The scenario format": the first word
+    /// of each backticked form, or `expect KIND` for each `expect a\|b` kind; headers (`# …`) are not verbs.
+    static func documentedVerbs() throws -> Set<String> {
+        let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "\n### The scenario format\n"))
+        let lines = readme[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+        let table = lines.drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
+        var verbs: Set<String> = []
+        for line in table where line.hasPrefix("| `") {
+            let cell = line.dropFirst(2).replacingOccurrences(of: "\\|", with: "\u{1}")
+            let first = cell[..<(cell.range(of: " | ")?.lowerBound ?? cell.endIndex)]
+            for (index, form) in first.split(separator: "`", omittingEmptySubsequences: false).enumerated()
+            where index % 2 == 1 && !form.hasPrefix("#") {
+                let words = form.split(separator: " ")
+                guard let verb = words.first else { continue }
+                if verb == "expect", words.count > 1 {
+                    for kind in words[1].split(separator: "\u{1}") { verbs.insert("expect \(kind)") }
+                } else {
+                    verbs.insert(String(verb))
+                }
+            }
+        }
+        return verbs
+    }
+
+    @Test("every verb is documented, every documented verb exists")
+    func everyVerbDocumented() throws {
+        let documented = try Self.documentedVerbs()
+        let registered = Set(ScenarioParser.vocabulary)
+        #expect(registered.count > 20)
+        #expect(registered.subtracting(documented).sorted() == [], "registered but not in the README's table")
+        #expect(documented.subtracting(registered).sorted() == [], "in the README's table but not registered")
+    }
+}
+
 /// Deliberately failing scenarios: each kind of assertion must be able to fail, at the step that fails.
 @Suite("Runner self-tests", .timeLimit(.minutes(2)))
 struct RunnerSelfTests {
@@ -82,8 +120,8 @@ struct RunnerSelfTests {
 
     @Test("a failure report carries the step, expected and actual JSON, and the transcript")
     func report() async throws {
-        let outcome = await ScenarioRunner.run(
-            file: Repository.failing + "/result-mismatch.scenario", configuration: HarnessConfiguration())
+        let scenario = try ScenarioParser.parse(contentsOf: Repository.failing + "/result-mismatch.scenario")
+        let outcome = await ScenarioRunner.run(scenario, configuration: HarnessConfiguration())
         let failure = try #require(outcome.failure)
         #expect(failure.location?.line == 4)
         #expect(failure.step == #"expect result {"state":"ready"}"#)
@@ -97,52 +135,10 @@ struct RunnerSelfTests {
     @Test("a scenario that needs the fake is skipped, with the reason, against another opencode")
     func skipsWithoutFake() async throws {
         let configuration = HarnessConfiguration(opencodeExecutable: "/usr/bin/true")
-        let outcome = await ScenarioRunner.run(
-            file: Repository.scenarios + "/opencode-never-ready.scenario", configuration: configuration)
+        let scenario = try ScenarioParser.parse(contentsOf: Repository.scenarios + "/opencode-never-ready.scenario")
+        let outcome = await ScenarioRunner.run(scenario, configuration: configuration)
         #expect(outcome.status == .skipped)
         #expect(outcome.reason?.contains("requires fake") == true)
         #expect(outcome.summaryLine.hasPrefix("SKIP opencode-never-ready: requires fake"))
-    }
-}
-
-/// The `openwork-harness` executable as a user runs it.
-@Suite("openwork-harness command", .timeLimit(.minutes(2)))
-struct HarnessCommandTests {
-    func run(_ arguments: [String]) async throws -> (TestProcess.Exit, String) {
-        let process = try TestProcess(
-            BuiltProducts.path(of: "openwork-harness"), arguments, workingDirectory: Repository.root)
-        let output = try await process.readRemainingOutput(within: .seconds(60))
-        return (try await process.waitForExit(within: .seconds(10)), output)
-    }
-
-    @Test("passing scenarios exit 0 with the closing line")
-    func passes() async throws {
-        let (exit, output) = try await run(["Scenarios/invalid-path.scenario", "Scenarios/unknown-*.scenario"])
-        #expect(exit.code == 0, "\(output)")
-        #expect(output.contains("PASS invalid-path"))
-        #expect(output.contains("PASS unknown-workspace"))
-        #expect(output.hasSuffix("2 passed, 0 failed, 0 skipped\n"), "\(output)")
-    }
-
-    @Test("a failing scenario exits 1; --json reports it")
-    func fails() async throws {
-        let (exit, output) = try await run([
-            "--json", "Scenarios/invalid-path.scenario", "Tests/HarnessTests/Fixtures/failing/regex.scenario",
-        ])
-        #expect(exit.code == 1)
-        let report = try JSONValue(parsing: output)
-        #expect(report["passed"] == 1)
-        #expect(report["failed"] == 1)
-        #expect(report["scenarios"]?[1]?["failure"]?["line"] == 4)
-    }
-
-    @Test("an unknown verb fails before anything runs, with file:line")
-    func parseError() async throws {
-        let directory = try TemporaryDirectory("harness-cli")
-        let file = directory.appending("bad.scenario")
-        try "start\nfly away\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let (exit, output) = try await run([file])
-        #expect(exit.code == 1)
-        #expect(output.contains("bad.scenario:2: unknown verb \"fly\""), "\(output)")
     }
 }

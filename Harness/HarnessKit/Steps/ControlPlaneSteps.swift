@@ -77,6 +77,7 @@ public struct CLIStep: StepAction {
         run.trackDaemon()
         let answers = runs.map { Self.answer(fromOutput: $0.2) }
         for output in runs {
+            run.cliErrorOutputs.append(output.3)
             run.notes.append("  \(output.1): " + output.2.split(separator: "\n").suffix(3).joined(separator: " | "))
             if !output.3.isEmpty {
                 run.notes.append("  stderr: " + output.3.split(separator: "\n").suffix(3).joined(separator: " | "))
