@@ -110,7 +110,9 @@ public struct ContainerPlan: Sendable, Hashable {
             mounts.append(SandboxBind(source: workspace, target: workspace, readOnly: false))
         }
         mounts += readWrite.map { SandboxBind(source: $0, target: $0, readOnly: false) }
-        mounts += readOnly.filter { !readWrite.contains($0) }.map { SandboxBind(source: $0, target: $0, readOnly: true) }
+        mounts += readOnly.filter { !readWrite.contains($0) }.map {
+            SandboxBind(source: $0, target: $0, readOnly: true)
+        }
         mounts += extra
         for mount in mounts { argv += volume(mount) }
         for name in secretNames.sorted() { argv += ["--env", name] }
