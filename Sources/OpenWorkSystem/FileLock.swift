@@ -1,3 +1,4 @@
+import Foundation
 import OpenWorkJSON
 import Synchronization
 
@@ -108,6 +109,26 @@ public final class FileLock: Sendable {
         return descriptor
     }
 
+    /// Whether every process `/proc/locks` names as the taker of a `flock` on `path` is gone (or none is named:
+    /// it was just released). `false` where there is no `/proc/locks`, or a taker lives.
+    static func takersAreGone(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0,
+            let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        else { return false }
+        // Linux's encoding of a device number (glibc's `major` and `minor` macros).
+        let device = UInt64(info.st_dev)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
+        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        let file = String(format: "%02llx:%02llx:%llu", major, minor, UInt64(info.st_ino))
+        let takers = table.split(separator: "\n").compactMap { line -> Int32? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 5, fields[1] == "FLOCK", fields[5] == file else { return nil }
+            return Int32(fields[4])
+        }
+        return takers.allSatisfy(ProcessIdentity.isGone)
+    }
+
     private static func failure(_ what: String, _ path: String, _ code: Int32) -> OpenWorkError {
         OpenWorkError(
             .dataDirUnusable, "\(what) \(path): \(String(cString: strerror(code)))", details: ["path": .string(path)])
@@ -119,10 +140,21 @@ extension DataDirectory {
     /// directory first).
     ///
     /// - Throws: `data_dir_locked` when another engine holds it; see ``FileLock/tryLock(_:)`` for the rest.
+    ///
+    /// A lock whose taker has died can still be held for a moment by a child it forked that has not reached
+    /// `exec` yet (the descriptor is close-on-exec, but a fork shares it until then; such a child dies with its
+    /// parent). While every taker `/proc/locks` names for the file is gone, this waits for that child, up to 5 s,
+    /// rather than refusing a data directory nobody owns any more.
     public func lockOwnership() throws(OpenWorkError) -> FileLock {
         try create()
         let lockPath = path + "/daemon.lock"
-        guard let lock = try FileLock.tryLock(lockPath) else {
+        var taken = try FileLock.tryLock(lockPath)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while taken == nil, ContinuousClock.now < deadline, FileLock.takersAreGone(lockPath) {
+            usleep(10_000)
+            taken = try FileLock.tryLock(lockPath)
+        }
+        guard let lock = taken else {
             throw OpenWorkError(
                 .dataDirLocked,
                 "another openwork engine owns \(path) (lock \(lockPath)); stop it or use another --data-dir",

@@ -21,6 +21,54 @@ struct FileLockTests {
         second.release()
     }
 
+    /// A process takes `daemon.lock`, forks a child that keeps the descriptor for `childSeconds`, and exits (or
+    /// stays, with `lockerStays`): the engine that dies between a fork and its child's exec, as OrphanTests kills
+    /// it. Returns once the locker has exited (or holds the lock).
+    static func lockThenFork(_ path: String, childSeconds: Double, lockerStays: Bool) async throws -> TestProcess {
+        let script = """
+            import fcntl, os, sys, time
+            fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fork() == 0:
+                time.sleep(float(sys.argv[2]))
+                os._exit(0)
+            print("locked", flush=True)
+            if sys.argv[3] == "stay":
+                time.sleep(60)
+            os._exit(0)
+            """
+        let process = try TestProcess(
+            "/usr/bin/env", ["python3", "-c", script, path, String(childSeconds), lockerStays ? "stay" : "go"])
+        #expect(try await process.readLine(within: .seconds(60)) == "locked")
+        if !lockerStays { _ = try await process.waitForExit(within: .seconds(60)) }
+        return process
+    }
+
+    @Test("a data directory whose engine died is taken once the child that inherited its lock is gone")
+    func aDeadTakersInheritedLockIsWaitedFor() async throws {
+        let directory = try TemporaryDirectory("filelock")
+        let data = DataDirectory(path: directory.appending("data"))
+        try data.create()
+        _ = try await Self.lockThenFork(data.path + "/daemon.lock", childSeconds: 1, lockerStays: false)
+        #expect(try FileLock.tryLock(data.path + "/daemon.lock") == nil, "the child still holds it")
+        let lock = try data.lockOwnership()
+        #expect(try FileLock.tryLock(data.path + "/daemon.lock") == nil, "ours now")
+        lock.release()
+    }
+
+    @Test("a data directory whose engine lives is refused at once")
+    func aLiveTakerIsRefusedAtOnce() async throws {
+        let directory = try TemporaryDirectory("filelock")
+        let data = DataDirectory(path: directory.appending("data"))
+        try data.create()
+        let locker = try await Self.lockThenFork(data.path + "/daemon.lock", childSeconds: 0, lockerStays: true)
+        defer { locker.signal(SIGKILL) }
+        let begin = ContinuousClock.now
+        #expect(throws: OpenWorkError.self) { try data.lockOwnership() }
+        // Not a timing claim: the refusal does not wait the 5 s granted to a dead taker's child.
+        #expect(ContinuousClock.now - begin < .seconds(5))
+    }
+
     @Test("waiters of one actor all get the lock in turn (none starves the holder)")
     func waitersOfOneActorTakeTurns() async throws {
         let directory = try TemporaryDirectory("filelock")
