@@ -111,7 +111,7 @@ public final class FileLock: Sendable {
 
     /// Whether every process `/proc/locks` names as the taker of a `flock` on `path` is gone (or none is named:
     /// it was just released). `false` where there is no `/proc/locks`, or a taker lives.
-    static func takersAreGone(_ path: String) -> Bool {
+    public static func takersAreGone(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0,
             let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
@@ -143,13 +143,13 @@ extension DataDirectory {
     ///
     /// A lock whose taker has died can still be held for a moment by a child it forked that has not reached
     /// `exec` yet (the descriptor is close-on-exec, but a fork shares it until then; such a child dies with its
-    /// parent). While every taker `/proc/locks` names for the file is gone, this waits for that child, up to 5 s,
-    /// rather than refusing a data directory nobody owns any more.
-    public func lockOwnership() throws(OpenWorkError) -> FileLock {
+    /// parent). While every taker `/proc/locks` names for the file is gone, this waits for that child, up to
+    /// `wait`, rather than refusing a data directory nobody owns any more.
+    public func lockOwnership(waitingForTheDead wait: Duration = .seconds(5)) throws(OpenWorkError) -> FileLock {
         try create()
         let lockPath = path + "/daemon.lock"
         var taken = try FileLock.tryLock(lockPath)
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + wait
         while taken == nil, ContinuousClock.now < deadline, FileLock.takersAreGone(lockPath) {
             usleep(10_000)
             taken = try FileLock.tryLock(lockPath)
