@@ -90,8 +90,19 @@ public struct HostSandbox: Sendable {
         _ settings: SandboxSettings, runID: String, workspace: String, dataDirectory: DataDirectory,
         environment: [String: String], requestedPorts: Ports, platform: SandboxChoice.Platform
     ) async throws(OpenWorkError) -> HostSandbox {
-        let choice = try SandboxChoice.choose(settings.requested, platform: platform) { program in
-            Executable.onPath(program, environment: environment)
+        let find = { (program: String) in Executable.onPath(program, environment: environment) }
+        // Found is not enough: a docker client without an engine, a bwrap without user namespaces. Each backend
+        // the request may take is tried once, with a deadline.
+        let tried: [SandboxBackend] =
+            settings.requested == "auto"
+            ? SandboxChoice.candidates(on: platform) : SandboxBackend(rawValue: settings.requested).map { [$0] } ?? []
+        var problems: [SandboxBackend: String] = [:]
+        for backend in tried where backend != .none {
+            guard let path = find(backend.rawValue) else { continue }
+            problems[backend] = await problem(of: backend, at: path, environment: environment)
+        }
+        let choice = try SandboxChoice.choose(settings.requested, platform: platform, find: find) { backend, _ in
+            problems[backend]
         }
         guard let executable = choice.executable, choice.backend != .none else {
             guard settings.mounts.isEmpty else {
@@ -154,6 +165,21 @@ public struct HostSandbox: Sendable {
             }
         }
         return mounts
+    }
+
+    /// Why `backend`'s executable at `path` does not work here, or `nil`: docker and podman must reach their
+    /// engine (`version`), Apple's container its service (`ls`), bubblewrap must make a sandbox (user
+    /// namespaces may be off).
+    static func problem(of backend: SandboxBackend, at path: String, environment: [String: String]) async -> String? {
+        let argv: [String]
+        switch backend {
+        case .none: return nil
+        case .bwrap: argv = [path, "--ro-bind", "/", "/", "--", "/bin/sh", "-c", "exit 0"]
+        case .container: argv = [path, "ls"]
+        case .docker, .podman: argv = [path, "version"]
+        }
+        let outcome = await SandboxCommand.run(argv, environment: environment, timeout: .seconds(20))
+        return outcome.succeeded ? nil : outcome.problem
     }
 
     /// `--sandbox-persist-dir`, else the data directory's `sandbox/persist` (created private, never a link).

@@ -41,30 +41,46 @@ public struct SandboxChoice: Sendable, Hashable {
         }
     }
 
+    /// The backends `auto` tries on `platform`, in order.
+    public static func candidates(on platform: Platform) -> [SandboxBackend] {
+        (platform.isMacOS && platform.isARM64 ? [.container] : []) + [.docker, .podman]
+            + (platform.isMacOS ? [] : [.bwrap])
+    }
+
     /// - Parameters:
     ///   - requested: `none`, `auto` or a backend's name.
     ///   - find: the path of an executable on `PATH`, `nil` when there is none.
-    public static func choose(_ requested: String, platform: Platform, find: (String) -> String?)
-        throws(OpenWorkError) -> SandboxChoice
-    {
+    ///   - problem: why a backend found at a path does not work here (its engine does not answer, user
+    ///     namespaces are off), `nil` when it works; `auto` skips such a backend and says why.
+    public static func choose(
+        _ requested: String, platform: Platform, find: (String) -> String?,
+        problem: (SandboxBackend, String) -> String? = { _, _ in nil }
+    ) throws(OpenWorkError) -> SandboxChoice {
         if requested == "auto" {
-            if platform.isMacOS && platform.isARM64, let path = find("container") {
-                return SandboxChoice(
-                    backend: .container, executable: path, reason: "auto: Apple container found at \(path)")
+            var missing: [String] = []
+            var failing: [String] = []
+            func skipped() -> String {
+                let notFound = missing.isEmpty ? [] : [missing.joined(separator: ", ") + " not found"]
+                return (notFound + failing).joined(separator: "; ")
             }
-            var missing = platform.isMacOS && platform.isARM64 ? ["container"] : []
-            for backend in [SandboxBackend.docker, .podman] + (platform.isMacOS ? [] : [.bwrap]) {
-                if let path = find(backend.rawValue) {
-                    let skipped = missing.isEmpty ? "" : " (\(missing.joined(separator: ", ")) not found)"
-                    return SandboxChoice(
-                        backend: backend, executable: path,
-                        reason: "auto: \(backend.rawValue) found at \(path)\(skipped)")
+            for backend in candidates(on: platform) {
+                guard let path = find(backend.rawValue) else {
+                    missing.append(backend.rawValue)
+                    continue
                 }
-                missing.append(backend.rawValue)
+                if let problem = problem(backend, path) {
+                    failing.append("\(backend.rawValue) at \(path): \(problem)")
+                    continue
+                }
+                let notes = skipped()
+                let name = backend == .container ? "Apple container" : backend.rawValue
+                return SandboxChoice(
+                    backend: backend, executable: path,
+                    reason: "auto: \(name) found at \(path)" + (notes.isEmpty ? "" : " (\(notes))"))
             }
             return SandboxChoice(
                 backend: .none, executable: nil,
-                reason: "auto: no sandbox backend found (\(missing.joined(separator: ", "))); running unsandboxed")
+                reason: "auto: no usable sandbox backend (\(skipped())); running unsandboxed")
         }
         guard let backend = SandboxBackend(rawValue: requested) else {
             throw OpenWorkError(
@@ -88,6 +104,11 @@ public struct SandboxChoice: Sendable, Hashable {
                 let package = backend == .bwrap ? " (Debian: apt-get install bubblewrap)" : ""
                 throw OpenWorkError(
                     .sandboxUnavailable, "--sandbox \(backend.rawValue): no \(backend.rawValue) on PATH\(package)",
+                    details: ["backend": .string(backend.rawValue)])
+            }
+            if let problem = problem(backend, path) {
+                throw OpenWorkError(
+                    .sandboxUnavailable, "--sandbox \(backend.rawValue): \(path) does not work here: \(problem)",
                     details: ["backend": .string(backend.rawValue)])
             }
             return SandboxChoice(

@@ -201,10 +201,11 @@ struct ContainerRunTests {
         var calls = try Self.calls(data).filter { $0["argv"]?[1] != "run" || $0["argv"]?[5] != "openwork-old" }
         #expect(calls.allSatisfy { $0["tool"] == .string(tool) })
         let verbs = calls.map { Self.argv($0).dropFirst().first ?? "" }
-        #expect(Array(verbs.prefix(4)) == ["ps", "rm", "run", "run"], "\(verbs)")
-        #expect(Self.argv(calls[0]) == [tool, "ps", "-a", "-q", "--filter", "label=openwork.owner=" + dataDirectory])
-        #expect(Self.argv(calls[1]) == [tool, "rm", "-f", "openwork-old"])
-        let holder = Self.argv(calls[2])
+        #expect(Array(verbs.prefix(5)) == ["version", "ps", "rm", "run", "run"], "\(verbs)")
+        #expect(Self.argv(calls[0]) == [tool, "version"], "is the engine there?")
+        #expect(Self.argv(calls[1]) == [tool, "ps", "-a", "-q", "--filter", "label=openwork.owner=" + dataDirectory])
+        #expect(Self.argv(calls[2]) == [tool, "rm", "-f", "openwork-old"])
+        let holder = Self.argv(calls[3])
         let holderName = try #require(holder.firstIndex(of: "--name").map { holder[$0 + 1] })
         #expect(holder.contains("-d") && holder.contains("--rm"))
         let published = holder.indices.filter { holder[$0] == "-p" }.map { holder[$0 + 1] }
@@ -263,6 +264,30 @@ struct ContainerRunTests {
             pairing["sandbox"]?["reason"] == .string("auto: podman found at \(data.path)/bin/podman (docker not found)")
         )
         try await auto.expectNothingLeft()
+
+        // A docker client without an engine is skipped by auto, with the reason, and refused when named.
+        let downData = try TemporaryDirectory("containers")
+        var down = try Self.tools(["docker"], in: downData)
+        down["PATH"] = environment["PATH"]! + ":" + down["PATH"]!.split(separator: ":")[0]
+        down["FAKE_CONTAINER_DOWN"] = "docker"
+        let skipping = try HostRunTests.serve(
+            ["--json", "--sandbox", "auto", "--check"], environment: down,
+            directories: (data, try data.makeDirectories("workspace3")[0]))
+        #expect(try await skipping.process.waitForExit(within: .seconds(120)).code == 0)
+        let skipped = try JSONValue(
+            parsing: try await skipping.process.readRemainingOutput().split(separator: "\n").first.map(String.init)
+                ?? "")
+        #expect(skipped["sandbox"]?["backend"] == "podman")
+        #expect(
+            skipped["sandbox"]?["reason"]?.stringValue?.contains("/docker: Cannot connect to the Docker daemon") == true
+        )
+        let named = try HostRunTests.serve(
+            ["--json", "--sandbox", "docker"], environment: down,
+            directories: (data, try data.makeDirectories("workspace4")[0]))
+        #expect(try await named.process.waitForExit(within: .seconds(60)).code == 1)
+        let refusal = try JSONValue(parsing: try await named.process.readRemainingOutput().trimmingWhitespace)
+        #expect(refusal["kind"] == "sandbox_unavailable")
+        #expect(refusal["error"]?.stringValue?.contains("does not work here: Cannot connect") == true)
 
         let apple = try HostRunTests.serve(
             ["--json", "--sandbox", "container"], environment: environment,

@@ -23,15 +23,45 @@ import Testing
         #expect(bwrap.reason == "auto: bwrap found at /usr/bin/bwrap (docker, podman not found)")
     }
 
+    @Test func autoSkipsABackendThatDoesNotWorkAndANamedOneIsRefused() throws {
+        let down: (SandboxBackend, String) -> String? = { backend, _ in
+            backend == .docker ? "Cannot connect to the Docker daemon" : nil
+        }
+        let podman = try SandboxChoice.choose(
+            "auto", platform: linux, find: finder(["docker", "podman"]), problem: down)
+        #expect(podman.backend == .podman)
+        #expect(
+            podman.reason
+                == "auto: podman found at /usr/bin/podman (docker at /usr/bin/docker: Cannot connect to the Docker daemon)"
+        )
+        let bwrap = try SandboxChoice.choose("auto", platform: linux, find: finder(["docker", "bwrap"]), problem: down)
+        #expect(
+            bwrap.reason
+                == "auto: bwrap found at /usr/bin/bwrap (podman not found; docker at /usr/bin/docker: Cannot connect to the Docker daemon)"
+        )
+        let none = try SandboxChoice.choose("auto", platform: linux, find: finder(["docker"]), problem: down)
+        #expect(none.backend == .none)
+        #expect(none.reason.contains("podman, bwrap not found; docker at /usr/bin/docker: Cannot connect"))
+        do {
+            _ = try SandboxChoice.choose("docker", platform: linux, find: finder(["docker"]), problem: down)
+            Issue.record("a docker without an engine: refused")
+        } catch {
+            #expect(error.code == .sandboxUnavailable)
+            #expect(
+                error.message
+                    == "--sandbox docker: /usr/bin/docker does not work here: Cannot connect to the Docker daemon")
+        }
+    }
+
     @Test func autoWithoutAnyBackendRunsUnsandboxedAndSaysWhy() throws {
         let none = try SandboxChoice.choose("auto", platform: linux, find: finder([]))
         #expect(none.backend == .none)
         #expect(none.executable == nil)
-        #expect(none.reason == "auto: no sandbox backend found (docker, podman, bwrap); running unsandboxed")
+        #expect(none.reason == "auto: no usable sandbox backend (docker, podman, bwrap not found); running unsandboxed")
         // macOS has no bubblewrap: auto never picks it there.
         let mac = try SandboxChoice.choose("auto", platform: appleSilicon, find: finder(["bwrap"]))
         #expect(mac.backend == .none)
-        #expect(mac.reason.contains("container, docker, podman"))
+        #expect(mac.reason.contains("container, docker, podman not found"))
     }
 
     @Test func aNamedBackendIsUsedOrRefused() throws {
