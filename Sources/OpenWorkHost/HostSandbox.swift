@@ -94,8 +94,10 @@ public struct HostSandbox: Sendable {
         // Found is not enough: a docker client without an engine, a bwrap without user namespaces. Each backend
         // the request may take is tried once, with a deadline.
         let tried: [SandboxBackend] =
-            settings.requested == "auto"
-            ? SandboxChoice.candidates(on: platform) : SandboxBackend(rawValue: settings.requested).map { [$0] } ?? []
+            switch settings.requested {
+            case .auto: SandboxChoice.candidates(on: platform)
+            case .backend(let backend): [backend]
+            }
         var problems: [SandboxBackend: String] = [:]
         for backend in tried where backend != .none {
             guard let path = find(backend.rawValue) else { continue }

@@ -141,7 +141,7 @@ public struct HostSettings: Sendable {
                     "OPENWORK_OPENCODE_HOT_RELOAD_COOLDOWN_MS", 0...600_000, default: 1_500)
             ),
             secrets: secrets)
-        settings.sandbox = SandboxSettings.resolve(
+        settings.sandbox = try SandboxSettings.resolve(
             sandbox: flags.sandbox, image: flags.sandboxImage, persistDirectory: flags.sandboxPersistDir,
             mounts: flags.sandboxMounts, environment: environment)
         settings.sandbox.workingDirectory = workingDirectory

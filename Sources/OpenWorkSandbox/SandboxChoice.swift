@@ -48,45 +48,16 @@ public struct SandboxChoice: Sendable, Hashable {
     }
 
     /// - Parameters:
-    ///   - requested: `none`, `auto` or a backend's name.
+    ///   - requested: `auto` or a backend (`none` included).
     ///   - find: the path of an executable on `PATH`, `nil` when there is none.
     ///   - problem: why a backend found at a path does not work here (its engine does not answer, user
     ///     namespaces are off), `nil` when it works; `auto` skips such a backend and says why.
     public static func choose(
-        _ requested: String, platform: Platform, find: (String) -> String?,
+        _ requested: SandboxRequest, platform: Platform, find: (String) -> String?,
         problem: (SandboxBackend, String) -> String? = { _, _ in nil }
     ) throws(OpenWorkError) -> SandboxChoice {
-        if requested == "auto" {
-            var missing: [String] = []
-            var failing: [String] = []
-            func skipped() -> String {
-                let notFound = missing.isEmpty ? [] : [missing.joined(separator: ", ") + " not found"]
-                return (notFound + failing).joined(separator: "; ")
-            }
-            for backend in candidates(on: platform) {
-                guard let path = find(backend.rawValue) else {
-                    missing.append(backend.rawValue)
-                    continue
-                }
-                if let problem = problem(backend, path) {
-                    failing.append("\(backend.rawValue) at \(path): \(problem)")
-                    continue
-                }
-                let notes = skipped()
-                let name = backend == .container ? "Apple container" : backend.rawValue
-                return SandboxChoice(
-                    backend: backend, executable: path,
-                    reason: "auto: \(name) found at \(path)" + (notes.isEmpty ? "" : " (\(notes))"))
-            }
-            return SandboxChoice(
-                backend: .none, executable: nil,
-                reason: "auto: no usable sandbox backend (\(skipped())); running unsandboxed")
-        }
-        guard let backend = SandboxBackend(rawValue: requested) else {
-            throw OpenWorkError(
-                .invalidSetting,
-                "--sandbox must be one of none, auto, bwrap, docker, podman, container, not \"\(requested)\"",
-                details: ["value": .string(requested)])
+        guard case .backend(let backend) = requested else {
+            return automatic(platform: platform, find: find, problem: problem)
         }
         switch backend {
         case .none:
@@ -114,5 +85,35 @@ public struct SandboxChoice: Sendable, Hashable {
             return SandboxChoice(
                 backend: backend, executable: path, reason: "asked for (--sandbox \(backend.rawValue))")
         }
+    }
+
+    /// `auto`: the first candidate found that works, else none; the reason names what was skipped.
+    static func automatic(
+        platform: Platform, find: (String) -> String?, problem: (SandboxBackend, String) -> String?
+    ) -> SandboxChoice {
+        var missing: [String] = []
+        var failing: [String] = []
+        func skipped() -> String {
+            let notFound = missing.isEmpty ? [] : [missing.joined(separator: ", ") + " not found"]
+            return (notFound + failing).joined(separator: "; ")
+        }
+        for backend in candidates(on: platform) {
+            guard let path = find(backend.rawValue) else {
+                missing.append(backend.rawValue)
+                continue
+            }
+            if let problem = problem(backend, path) {
+                failing.append("\(backend.rawValue) at \(path): \(problem)")
+                continue
+            }
+            let notes = skipped()
+            let name = backend == .container ? "Apple container" : backend.rawValue
+            return SandboxChoice(
+                backend: backend, executable: path,
+                reason: "auto: \(name) found at \(path)" + (notes.isEmpty ? "" : " (\(notes))"))
+        }
+        return SandboxChoice(
+            backend: .none, executable: nil,
+            reason: "auto: no usable sandbox backend (\(skipped())); running unsandboxed")
     }
 }

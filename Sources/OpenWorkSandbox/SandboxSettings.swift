@@ -1,8 +1,10 @@
+public import OpenWorkSystem
+
 /// What the flags and the environment ask of the sandbox (a flag wins, then the variable, then the default),
 /// before anything is checked: ``SandboxChoice`` picks the backend, the mount policy judges the mounts.
 public struct SandboxSettings: Sendable, Hashable {
-    /// `none` (default), `auto` or a backend's name: `--sandbox`, `OPENWORK_SANDBOX`.
-    public var requested: String
+    /// `none` (default), `auto` or a backend: `--sandbox`, `OPENWORK_SANDBOX`.
+    public var requested: SandboxRequest
     /// The containers' image: `--sandbox-image`, `OPENWORK_SANDBOX_IMAGE`.
     public var image: String
     /// `/persist` inside, and `HOME`: `--sandbox-persist-dir`, `OPENWORK_SANDBOX_PERSIST_DIR`; `nil`: the data
@@ -20,7 +22,8 @@ public struct SandboxSettings: Sendable, Hashable {
     public static let defaultImage = "debian:bookworm-slim"
 
     public init(
-        requested: String = "none", image: String = SandboxSettings.defaultImage, persistDirectory: String? = nil,
+        requested: SandboxRequest = .backend(.none), image: String = SandboxSettings.defaultImage,
+        persistDirectory: String? = nil,
         mounts: [String] = [], allowlistPath: String? = nil
     ) {
         self.requested = requested
@@ -32,13 +35,13 @@ public struct SandboxSettings: Sendable, Hashable {
 
     public static func resolve(
         sandbox: String?, image: String?, persistDirectory: String?, mounts: [String], environment: [String: String]
-    ) -> SandboxSettings {
+    ) throws(OpenWorkError) -> SandboxSettings {
         func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let listed =
             mounts.isEmpty
             ? (variable("OPENWORK_SANDBOX_MOUNT") ?? variable("OPENWORK_SANDBOX_MOUNTS")).map { [$0] } ?? [] : mounts
         return SandboxSettings(
-            requested: sandbox ?? variable("OPENWORK_SANDBOX") ?? "none",
+            requested: try SandboxRequest(parsing: sandbox ?? variable("OPENWORK_SANDBOX") ?? "none"),
             image: image ?? variable("OPENWORK_SANDBOX_IMAGE") ?? defaultImage,
             persistDirectory: persistDirectory ?? variable("OPENWORK_SANDBOX_PERSIST_DIR"), mounts: listed,
             allowlistPath: variable("OPENWORK_SANDBOX_MOUNT_ALLOWLIST"))

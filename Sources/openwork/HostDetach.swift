@@ -119,7 +119,7 @@ enum HostDetach {
         ]
         if let timeout = settings.approvals.timeout { params["approvalTimeoutMs"] = .integer(timeout.milliseconds) }
         let sandbox = settings.sandbox
-        params["sandbox"] = .string(sandbox.requested)
+        params["sandbox"] = .string(sandbox.requested.name)
         params["sandboxImage"] = .string(sandbox.image)
         if let persist = sandbox.persistDirectory { params["sandboxPersistDir"] = .string(persist) }
         if !sandbox.mounts.isEmpty {

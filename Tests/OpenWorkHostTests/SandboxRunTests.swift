@@ -106,6 +106,15 @@ struct SandboxRunTests {
         try await host.expectNothingLeft()
     }
 
+    @Test func aSandboxThatNamesNothingIsRefusedBeforeAnythingExists() async throws {
+        let host = try HostRunTests.serve(["--json", "--sandbox", "firejail"])
+        #expect(try await host.process.waitForExit(within: .seconds(60)).code == 1)
+        let answer = try JSONValue(parsing: try await host.process.readRemainingOutput().trimmingWhitespace)
+        #expect(answer["kind"] == "invalid_setting")
+        #expect(answer["value"] == "firejail")
+        #expect(!FileManager.default.fileExists(atPath: host.dataDirectory), "no data directory was made")
+    }
+
     @Test(.enabled(if: bubblewrap != nil, "bubblewrap is not installed (apt-get install bubblewrap)"))
     func aSIGKILLedHostTakesItsSandboxesWithIt() async throws {
         let host = try HostRunTests.serve(["--json", "--sandbox", "bwrap"])
