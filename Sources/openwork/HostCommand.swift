@@ -67,16 +67,7 @@ struct HostOptions: ParsableArguments {
         help: "End the run when any service exits, as the anchor does (default: restart it).")
     var exitOnChildFailure: Bool?
 
-    @Flag(
-        inversion: .prefixedNo,
-        help: "Reload the instance when its configuration changes (default: $OPENWORK_OPENCODE_HOT_RELOAD, else yes).")
-    var opencodeHotReload: Bool?
-
-    @Option(help: "Hot-reload debounce in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_DEBOUNCE_MS, else 700).")
-    var opencodeHotReloadDebounceMs: Int?
-
-    @Option(help: "Hot-reload cooldown in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_COOLDOWN_MS, else 1500).")
-    var opencodeHotReloadCooldownMs: Int?
+    @OptionGroup var hotReload: HotReloadOptions
 
     @Option(
         help: """
@@ -147,9 +138,9 @@ struct HostOptions: ParsableArguments {
         flags.opencodeRouterRequired = opencodeRouterRequired
         flags.opencodeRouterBin = sidecar.opencodeRouterBin
         flags.exitOnChildFailure = exitOnChildFailure
-        flags.hotReload = opencodeHotReload
-        flags.hotReloadDebounceMs = opencodeHotReloadDebounceMs
-        flags.hotReloadCooldownMs = opencodeHotReloadCooldownMs
+        flags.hotReload = hotReload.opencodeHotReload
+        flags.hotReloadDebounceMs = hotReload.opencodeHotReloadDebounceMs
+        flags.hotReloadCooldownMs = hotReload.opencodeHotReloadCooldownMs
         flags.sandbox = sandbox
         flags.sandboxImage = sandboxImage
         flags.sandboxPersistDir = sandboxPersistDir

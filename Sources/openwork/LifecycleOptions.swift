@@ -21,18 +21,7 @@ struct LifecycleOptions: ParsableArguments {
             """)
     var maxWarmInstances: Int?
 
-    @Flag(
-        inversion: .prefixedNo,
-        help:
-            "Reload an instance when its workspace's configuration changes (default: $OPENWORK_OPENCODE_HOT_RELOAD, else yes)."
-    )
-    var opencodeHotReload: Bool?
-
-    @Option(help: "Hot-reload debounce in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_DEBOUNCE_MS, else 700).")
-    var opencodeHotReloadDebounceMs: Int?
-
-    @Option(help: "Hot-reload cooldown in ms (default: $OPENWORK_OPENCODE_HOT_RELOAD_COOLDOWN_MS, else 1500).")
-    var opencodeHotReloadCooldownMs: Int?
+    @OptionGroup var hotReload: HotReloadOptions
 
     @Option(
         help: """
@@ -45,9 +34,9 @@ struct LifecycleOptions: ParsableArguments {
         var flags = LifecycleSettings.Flags()
         flags.idleTTL = instanceIdleTtl
         flags.maxWarm = maxWarmInstances
-        flags.hotReload = opencodeHotReload
-        flags.debounceMs = opencodeHotReloadDebounceMs
-        flags.cooldownMs = opencodeHotReloadCooldownMs
+        flags.hotReload = hotReload.opencodeHotReload
+        flags.debounceMs = hotReload.opencodeHotReloadDebounceMs
+        flags.cooldownMs = hotReload.opencodeHotReloadCooldownMs
         flags.reloadDeferMax = reloadDeferMax
         return flags
     }
@@ -69,15 +58,7 @@ struct LifecycleOptions: ParsableArguments {
         var arguments: [String] = []
         if let instanceIdleTtl { arguments += ["--instance-idle-ttl", instanceIdleTtl] }
         if let maxWarmInstances { arguments += ["--max-warm-instances", String(maxWarmInstances)] }
-        if let opencodeHotReload {
-            arguments.append(opencodeHotReload ? "--opencode-hot-reload" : "--no-opencode-hot-reload")
-        }
-        if let opencodeHotReloadDebounceMs {
-            arguments += ["--opencode-hot-reload-debounce-ms", String(opencodeHotReloadDebounceMs)]
-        }
-        if let opencodeHotReloadCooldownMs {
-            arguments += ["--opencode-hot-reload-cooldown-ms", String(opencodeHotReloadCooldownMs)]
-        }
+        arguments += hotReload.arguments
         if let reloadDeferMax { arguments += ["--reload-defer-max", reloadDeferMax] }
         return arguments
     }
