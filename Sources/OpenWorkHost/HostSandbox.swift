@@ -252,8 +252,8 @@ public struct HostSandbox: Sendable {
         case .bwrap(let plan):
             return { command in
                 var plan = plan
-                plan.readOnly = Self.readOnlyPaths(for: command.executable)
-                plan.readWrite = Self.existing(writable)
+                plan.readOnly = ExecutableLibraries.readOnlyPaths(for: command.executable)
+                plan.readWrite = Self.writable(writable)
                 let argv = plan.command(
                     command.executable, command.arguments, workingDirectory: command.workingDirectory)
                 var environment = command.environment
@@ -276,8 +276,8 @@ public struct HostSandbox: Sendable {
                     service, command: [command.executable] + command.arguments,
                     workingDirectory: command.workingDirectory ?? plan.workspace, ports: [published],
                     secretNames: Self.passedByName(command.environment),
-                    readOnly: Self.readOnlyPaths(for: command.executable),
-                    readWrite: Self.existing(writable))
+                    readOnly: ExecutableLibraries.readOnlyPaths(for: command.executable),
+                    readWrite: Self.writable(writable))
                 // The container tool's own environment carries every value the `--env NAME`s name.
                 return LaunchCommand(
                     executable: argv[0], arguments: Array(argv.dropFirst()), environment: command.environment,
@@ -334,25 +334,13 @@ public struct HostSandbox: Sendable {
         }
     }
 
-    /// The executable's real path and its run-path directories that exist: bound read-only at their own paths.
-    static func readOnlyPaths(for executable: String) -> [String] {
-        let real = realPath(executable) ?? executable
-        var paths = [real]
-        if real != executable { paths.append(executable) }
-        return paths + existing(ExecutableLibraries.runPath(of: real)).filter { !paths.contains($0) }
-    }
-
-    static func existing(_ paths: [String]) -> [String] {
+    /// `paths` as real paths, each created (private) when missing: the directories a service writes besides
+    /// the workspace and the persist directory.
+    static func writable(_ paths: [String]) -> [String] {
         paths.compactMap { path in
             if access(path, F_OK) != 0 { try? Directory.createPrivate(path) }
-            return realPath(path)
+            return MountPolicy.systemRealPath(path)
         }
-    }
-
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     /// The variables a container gets by name: every one of the command's environment but the host's own

@@ -23,7 +23,7 @@ public enum ExecutableLibraries {
             guard offset >= 0, count >= 0, count <= 1 << 20 else { return nil }
             var bytes = [UInt8](repeating: 0, count: count)
             let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
-            return got == count ? bytes : nil
+            return got >= 0 ? Array(bytes.prefix(got)) : nil
         }
         let origin = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         return runPath(read: read).flatMap { entry in
@@ -34,16 +34,30 @@ public enum ExecutableLibraries {
         }.reduce(into: [String]()) { paths, path in if !paths.contains(path) { paths.append(path) } }
     }
 
-    /// The raw `DT_RUNPATH` / `DT_RPATH` strings, reading the file through `read(offset, count)`: pure.
+    /// What a sandbox binds read-only for `executable` at their own paths: its real path (and the path as given,
+    /// when that is a link), then the run-path directories that exist; a missing one is left out, never created.
+    public static func readOnlyPaths(for executable: String) -> [String] {
+        let real = MountPolicy.systemRealPath(executable) ?? executable
+        var paths = [real]
+        if real != executable { paths.append(executable) }
+        for directory in runPath(of: real).compactMap(MountPolicy.systemRealPath) where !paths.contains(directory) {
+            paths.append(directory)
+        }
+        return paths
+    }
+
+    /// The raw `DT_RUNPATH` / `DT_RPATH` strings, reading the file through `read(offset, count)` (at most `count`
+    /// bytes: fewer at the end of the file): pure.
     static func runPath(read: (Int, Int) -> [UInt8]?) -> [String] {
-        guard let header = read(0, 64), header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2, header[5] == 1
+        guard let header = read(0, 64), header.count == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46],
+            header[4] == 2, header[5] == 1
         else { return [] }
         let programOffset = Int(integer(header, 0x20, 8))
         let entrySize = Int(integer(header, 0x36, 2))
         let count = Int(integer(header, 0x38, 2))
-        guard entrySize >= 56, count > 0, count < 4096, let table = read(programOffset, entrySize * count) else {
-            return []
-        }
+        guard entrySize >= 56, count > 0, count < 4096, let table = read(programOffset, entrySize * count),
+            table.count == entrySize * count
+        else { return [] }
         var loads: [(address: UInt64, offset: UInt64, size: UInt64)] = []
         var dynamic: (offset: Int, size: Int)?
         for index in 0..<count {
@@ -70,8 +84,7 @@ public enum ExecutableLibraries {
         else { return [] }
         let tableOffset = Int(stringTable - load.address + load.offset)
         return pathOffsets.compactMap { offset in
-            guard let bytes = read(tableOffset + Int(offset), 4096) ?? read(tableOffset + Int(offset), 256),
-                let end = bytes.firstIndex(of: 0)
+            guard let bytes = read(tableOffset + Int(offset), 4096), let end = bytes.firstIndex(of: 0)
             else { return nil }
             return String(decoding: bytes[..<end], as: UTF8.self)
         }

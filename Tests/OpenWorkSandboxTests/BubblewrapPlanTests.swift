@@ -1,3 +1,4 @@
+import Foundation
 import OpenWorkSandbox
 import OpenWorkTesting
 import Testing
@@ -104,5 +105,44 @@ import Testing
         #expect(!paths.contains { $0.contains("$ORIGIN") })
         #expect(ExecutableLibraries.runPath(of: "/etc/hostname").isEmpty)
         #expect(ExecutableLibraries.runPath(of: "/no/such/file").isEmpty)
+    }
+}
+
+/// The run path of a minimal ELF file written here, and what a sandbox binds read-only for it.
+@Suite struct ExecutableLibrariesTests {
+    /// A 64-bit little-endian ELF with one loadable segment and a dynamic section naming `runPath` (`DT_RUNPATH`),
+    /// its string table the last bytes of the file.
+    static func elf(runPath: String) -> [UInt8] {
+        func bytes(_ value: UInt64, _ width: Int) -> [UInt8] { (0..<width).map { UInt8((value >> (8 * $0)) & 0xff) } }
+        let base: UInt64 = 0x40_0000
+        let dynamicOffset = 64 + 2 * 56
+        let stringsOffset = dynamicOffset + 3 * 16
+        let strings: [UInt8] = [0] + Array(runPath.utf8) + [0]
+        let size = UInt64(stringsOffset + strings.count)
+        var header = [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1] + [UInt8](repeating: 0, count: 9)
+        header += bytes(2, 2) + bytes(0x3E, 2) + bytes(1, 4) + bytes(0, 8) + bytes(64, 8) + bytes(0, 8)
+        header += bytes(0, 4) + bytes(64, 2) + bytes(56, 2) + bytes(2, 2) + bytes(0, 2) + bytes(0, 2) + bytes(0, 2)
+        func segment(_ type: UInt64, offset: Int, size: UInt64) -> [UInt8] {
+            bytes(type, 4) + bytes(4, 4) + bytes(UInt64(offset), 8) + bytes(base + UInt64(offset), 8)
+                + bytes(base + UInt64(offset), 8) + bytes(size, 8) + bytes(size, 8) + bytes(8, 8)
+        }
+        let load = segment(1, offset: 0, size: size)
+        let dynamic = segment(2, offset: dynamicOffset, size: 48)
+        let entries = bytes(5, 8) + bytes(base + UInt64(stringsOffset), 8) + bytes(29, 8) + bytes(1, 8) + bytes(0, 16)
+        return header + load + dynamic + entries + strings
+    }
+
+    @Test func theRunPathIsReadWithOriginReplacedAndMissingDirectoriesAreNeitherBoundNorMade() throws {
+        let directory = try TemporaryDirectory("elf")
+        let libraries = try directory.makeDirectories("lib")[0]
+        let missing = directory.appending("missing/lib")
+        let binary = directory.appending("tool")
+        FileManager.default.createFile(
+            atPath: binary, contents: Data(Self.elf(runPath: "\(missing):\(libraries):$ORIGIN")))
+        #expect(ExecutableLibraries.runPath(of: binary) == [missing, libraries, directory.path])
+        let real = { (path: String) in MountPolicy.systemRealPath(path) ?? path }
+        #expect(
+            ExecutableLibraries.readOnlyPaths(for: binary) == [real(binary), real(libraries), real(directory.path)])
+        #expect(!FileManager.default.fileExists(atPath: missing), "a run-path directory is never created")
     }
 }
