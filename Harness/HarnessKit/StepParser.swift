@@ -66,6 +66,23 @@ struct StepParser {
         return name
     }
 
+    /// The words of a line that asks the fake opencode for something and names the answer `$NAME DIRECTORY …`
+    /// (`prompt`, `ask-permission`): after `start`, at least `minimum` words, the first a `$NAME` it defines from
+    /// here on, the second the directory.
+    mutating func fakeRequest(_ verb: String, _ arguments: String, minimum: Int, usage: String) throws -> (
+        name: String, directory: Template, words: [String]
+    ) {
+        try requireStarted(verb)
+        let words = ScenarioParser.words(arguments)
+        guard words.count >= minimum, let name = Self.variableName(words[0]) else {
+            throw fail("\(verb) wants \(usage) (NAME in upper case)")
+        }
+        requireFake()
+        let directory = try template(words[1])
+        defined.insert(name)
+        return (name, directory, words)
+    }
+
     /// `NAME` when `word` is exactly `$NAME` (upper case), defined or not.
     static func variableName(_ word: String) -> String? {
         guard word.hasPrefix("$"), ScenarioParser.variableReferences(in: word) == [String(word.dropFirst())] else {

@@ -21,15 +21,9 @@ public struct AskPermissionStep: StepAction {
     public var patterns: [Template]
 
     static func parse(_ arguments: String, _ parser: inout StepParser) throws -> Self {
-        try parser.requireStarted("ask-permission")
-        let words = ScenarioParser.words(arguments)
-        guard words.count >= 3, let name = StepParser.variableName(words[0]) else {
-            throw parser.fail("ask-permission wants $NAME DIRECTORY PERMISSION [PATTERN…] (NAME in upper case)")
-        }
-        parser.requireFake()
-        let directory = try parser.template(words[1])
+        let (name, directory, words) = try parser.fakeRequest(
+            "ask-permission", arguments, minimum: 3, usage: "$NAME DIRECTORY PERMISSION [PATTERN…]")
         let patterns = try words.dropFirst(3).map { try parser.template($0) }
-        parser.defined.insert(name)
         return Self(variable: name, directory: directory, permission: words[2], patterns: patterns)
     }
 

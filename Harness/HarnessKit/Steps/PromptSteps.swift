@@ -45,16 +45,10 @@ public struct PromptStep: StepAction {
     public var text: Template
 
     static func parse(_ arguments: String, _ parser: inout StepParser) throws -> Self {
-        try parser.requireStarted("prompt")
-        let words = ScenarioParser.words(arguments)
-        guard words.count >= 3, let name = StepParser.variableName(words[0]) else {
-            throw parser.fail("prompt wants $NAME DIRECTORY TEXT… (NAME in upper case)")
-        }
-        parser.requireFake()
-        parser.defined.insert(name)
+        let (name, directory, words) = try parser.fakeRequest(
+            "prompt", arguments, minimum: 3, usage: "$NAME DIRECTORY TEXT…")
         return Self(
-            variable: name, directory: try parser.template(words[1]),
-            text: try parser.template(words.dropFirst(2).joined(separator: " ")))
+            variable: name, directory: directory, text: try parser.template(words.dropFirst(2).joined(separator: " ")))
     }
 
     public func run(in run: ScenarioRun) async throws {
